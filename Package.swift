@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+//
+// HessianKit: the curvature of neural networks, natively in Swift.
+// Layers (one-way imports): TensorCore <- Autodiff <- NeuralNetworks <- HessianAnalysis;
+// MatrixFree and TensorIO see TensorCore only. See DESIGN.md.
+
+import PackageDescription
+
+let blas: [Target.Dependency] = [
+  .target(name: "CHessianBLAS", condition: .when(platforms: [.linux]))
+]
+
+let package = Package(
+  name: "HessianKit",
+  platforms: [.macOS(.v13)],
+  products: [
+    // MARK: - Public API
+    .library(
+      name: "HessianKit",
+      targets: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "TensorIO"]),
+    .executable(name: "hessian-bench", targets: ["hessian-bench"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // MARK: - Public API
+    .target(
+      name: "TensorCore",
+      dependencies: blas + [.product(name: "RealModule", package: "swift-numerics")]),
+    .target(name: "Autodiff", dependencies: ["TensorCore"]),
+    .target(name: "NeuralNetworks", dependencies: ["TensorCore", "Autodiff"]),
+    .target(name: "MatrixFree", dependencies: ["TensorCore"]),
+    .target(name: "TensorIO", dependencies: ["TensorCore"]),
+    .executableTarget(
+      name: "hessian-bench",
+      dependencies: [
+        "TensorCore", "Autodiff", "NeuralNetworks", "TensorIO",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Implementation details
+    .systemLibrary(
+      name: "CHessianBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    .target(
+      name: "_TestSupport",
+      dependencies: ["TensorCore", "Autodiff"]),
+
+    // MARK: - Unit test bundles
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+    .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TensorCore", "_TestSupport"]),
+    .testTarget(
+      name: "NeuralNetworksTests",
+      dependencies: ["NeuralNetworks", "Autodiff", "TensorCore", "TensorIO", "_TestSupport"]),
+    .testTarget(name: "MatrixFreeTests", dependencies: ["MatrixFree", "TensorCore", "_TestSupport"]),
+    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TensorCore", "_TestSupport"]),
+  ]
+)

@@ -1,0 +1,83 @@
+// Work splitting over the machine's cores, and control of OpenBLAS's own threads.
+
+import Dispatch
+
+#if canImport(Accelerate)
+  import Accelerate
+#else
+  import CHessianBLAS
+#endif
+
+/// A value sent across threads whose safety the caller guarantees (disjoint writes).
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  @usableFromInline let value: Value
+  @inlinable init(_ value: Value) { self.value = value }
+}
+
+/// How many threads HessianKit's kernels use.
+///
+/// HessianKit splits work across cores itself (images of a convolution, rows of a large
+/// matrix product, chunks of element-wise loops) and keeps OpenBLAS single-threaded so the two
+/// never compete for the cores (see SWIFT-PERFORMANCE.md: 1.3-1.7x on many small GEMMs).
+public enum Parallelism {
+  nonisolated(unsafe) static var _threadCount: Int = defaultThreadCount()
+
+  static func defaultThreadCount() -> Int {
+    #if !canImport(Accelerate)
+      openblas_set_num_threads(1)
+    #endif
+    return Swift.max(1, System.activeProcessorCount)
+  }
+
+  /// The number of worker threads kernels split work across (default: the active cores).
+  ///
+  /// Set it once at start-up, before any computation runs; the CLI's `--threads` does this.
+  public static var threadCount: Int {
+    get { _threadCount }
+    set {
+      precondition(newValue >= 1, "thread count must be at least 1, got \(newValue)")
+      #if !canImport(Accelerate)
+        openblas_set_num_threads(1)
+      #endif
+      _threadCount = newValue
+    }
+  }
+}
+
+enum System {
+  static var activeProcessorCount: Int {
+    #if canImport(Glibc)
+      return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #else
+      return 2
+    #endif
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs `body` over `0..<count` split into contiguous chunks, one per worker thread, when each
+/// worker gets at least `minimumChunk` iterations; otherwise runs it on the calling thread.
+///
+/// `body` must only write to locations disjoint between chunks.
+@inlinable
+public func parallelFor(
+  _ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void
+) {
+  let workers = Swift.min(Parallelism.threadCount, count / Swift.max(1, minimumChunk))
+  if workers <= 1 {
+    if count > 0 { body(0..<count) }
+    return
+  }
+  withoutActuallyEscaping(body) { body in
+    let box = UncheckedSendable(body)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      let lower = count * worker / workers
+      let upper = count * (worker + 1) / workers
+      box.value(lower..<upper)
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// TensorScalar: the floating-point types a Tensor can hold, and their BLAS/LAPACK entry points.
+
+import RealModule
+
+#if canImport(Accelerate)
+  import Accelerate
+#else
+  import CHessianBLAS
+#endif
+
+/// A floating-point type that ``Tensor`` can hold: `Float` (the working precision) or `Double`
+/// (validation and tests).
+///
+/// The protocol gathers the elementary functions of swift-numerics' `Real` and the few BLAS and
+/// LAPACK routines the kernels call, so that generic code specializes to a direct call of
+/// `sgemm` or `dgemm`.
+public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
+where RawSignificand: FixedWidthInteger {
+  /// A short name of the type as NumPy and safetensors spell it: `"float32"` or `"float64"`.
+  static var dtypeName: String { get }
+
+  /// General matrix multiply on row-major operands, `C = alpha * op(A) op(B) + beta * C`.
+  ///
+  /// `op(A)` is `m x k`, `op(B)` is `k x n`, `C` is `m x n`; `lda`, `ldb`, `ldc` are the row
+  /// strides of the stored matrices (CBLAS `cblas_?gemm` with `CblasRowMajor`).
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Self, a: UnsafePointer<Self>, lda: Int,
+    b: UnsafePointer<Self>, ldb: Int,
+    beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+  /// All eigenvalues (ascending) and, when `vectors` is true, the orthonormal eigenvectors of
+  /// the symmetric `n x n` row-major matrix in `a` (LAPACK `?syevd`). On return `a` holds the
+  /// eigenvectors as columns. Returns the LAPACK `info` code (0 on success).
+  static func symmetricEigen(
+    n: Int, a: UnsafeMutablePointer<Self>, eigenvalues: UnsafeMutablePointer<Self>,
+    vectors: Bool) -> Int
+
+  /// Eigenvalues (ascending) and optionally eigenvectors of the symmetric tridiagonal matrix with
+  /// diagonal `d` (length `n`) and off-diagonal `e` (length `n - 1`) (LAPACK `?stev`). On return
+  /// `d` holds the eigenvalues and `z` (row-major `n x n`, if vectors) the eigenvectors as
+  /// columns. Returns the LAPACK `info` code.
+  static func tridiagonalEigen(
+    n: Int, d: UnsafeMutablePointer<Self>, e: UnsafeMutablePointer<Self>,
+    z: UnsafeMutablePointer<Self>?) -> Int
+}
+
+@usableFromInline let jobV = CChar(truncatingIfNeeded: UInt8(ascii: "V"))
+@usableFromInline let jobN = CChar(truncatingIfNeeded: UInt8(ascii: "N"))
+@usableFromInline let upper = CChar(truncatingIfNeeded: UInt8(ascii: "U"))
+
+extension Float: TensorScalar {
+  public static var dtypeName: String { "float32" }
+
+  @inlinable
+  public static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  public static func symmetricEigen(
+    n: Int, a: UnsafeMutablePointer<Float>, eigenvalues: UnsafeMutablePointer<Float>,
+    vectors: Bool
+  ) -> Int {
+    Int(
+      LAPACKE_ssyevd(
+        LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+  }
+
+  public static func tridiagonalEigen(
+    n: Int, d: UnsafeMutablePointer<Float>, e: UnsafeMutablePointer<Float>,
+    z: UnsafeMutablePointer<Float>?
+  ) -> Int {
+    Int(LAPACKE_sstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+  }
+}
+
+extension Double: TensorScalar {
+  public static var dtypeName: String { "float64" }
+
+  @inlinable
+  public static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Double, a: UnsafePointer<Double>, lda: Int,
+    b: UnsafePointer<Double>, ldb: Int,
+    beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  public static func symmetricEigen(
+    n: Int, a: UnsafeMutablePointer<Double>, eigenvalues: UnsafeMutablePointer<Double>,
+    vectors: Bool
+  ) -> Int {
+    Int(
+      LAPACKE_dsyevd(
+        LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+  }
+
+  public static func tridiagonalEigen(
+    n: Int, d: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>,
+    z: UnsafeMutablePointer<Double>?
+  ) -> Int {
+    Int(LAPACKE_dstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+  }
+}
