@@ -146,6 +146,10 @@ extension Tensor {
   @inlinable public static func / (a: Tensor, b: Scalar) -> Tensor { a.map { $0 / b } }
   /// Multiplies every element by a scalar.
   @inlinable public static func * (a: Scalar, b: Tensor) -> Tensor { b.map { a * $0 } }
+  /// Adds a scalar to every element.
+  @inlinable public static func + (a: Scalar, b: Tensor) -> Tensor { b.map { a + $0 } }
+  /// Divides a scalar by every element.
+  @inlinable public static func / (a: Scalar, b: Tensor) -> Tensor { b.map { a / $0 } }
   /// Subtracts every element from a scalar.
   @inlinable public static func - (a: Scalar, b: Tensor) -> Tensor { b.map { a - $0 } }
   /// Element-wise negation.

@@ -75,3 +75,48 @@ extension Tensor {
     }
   }
 }
+
+extension Tensor {
+  /// The batched matrix product `op(A_i) op(B_i)` for each `i` of a leading batch axis: `a` is `[ba, r, c]` and `b` is
+  /// `[bb, r', c']` with `ba` and `bb` equal or 1 (broadcast)
+  /// (PyTorch `torch.bmm` with broadcasting).
+  @inlinable
+  public static func batchedMatmul(
+    _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool
+  ) -> Tensor {
+    let batch = Swift.max(a.shape[0], b.shape[0])
+    precondition(
+      a.rank == 3 && b.rank == 3 && (a.shape[0] == batch || a.shape[0] == 1)
+        && (b.shape[0] == batch || b.shape[0] == 1),
+      "batched matmul shapes \(a.shape) and \(b.shape) do not match")
+    let m = transposeA ? a.shape[2] : a.shape[1]
+    let k = transposeA ? a.shape[1] : a.shape[2]
+    let n = transposeB ? b.shape[1] : b.shape[2]
+    precondition(
+      k == (transposeB ? b.shape[2] : b.shape[1]),
+      "batched matmul inner dimensions differ: \(a.shape), \(b.shape)")
+    var result = Tensor(zeros: [batch, m, n])
+    let aStride = a.shape[0] == 1 ? 0 : a.shape[1] * a.shape[2]
+    let bStride = b.shape[0] == 1 ? 0 : b.shape[1] * b.shape[2]
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        result.withUnsafeMutableBufferPointer { pc in
+          let ua = UncheckedSendable(pa.baseAddress!)
+          let ub = UncheckedSendable(pb.baseAddress!)
+          let uc = UncheckedSendable(pc.baseAddress!)
+          let small = 2 * m * n * k < 4_000_000
+          parallelFor(batch, minimumChunk: small ? 1 : batch) { range in
+            for i in range {
+              Tensor.gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                a: ua.value + i * aStride, lda: a.shape[2], b: ub.value + i * bStride,
+                ldb: b.shape[2], c: uc.value + i * m * n, ldc: n, accumulate: false,
+                parallel: !small)
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+}

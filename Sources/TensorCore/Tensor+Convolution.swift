@@ -1,0 +1,261 @@
+// 2-D convolution (NCHW, groups = 1) by im2col + GEMM, and its two adjoints.
+
+/// The geometry of a 2-D convolution or pooling window (PyTorch `nn.Conv2d` arguments).
+public struct Convolution2DGeometry: Sendable, Equatable, Hashable {
+  /// Window height and width.
+  public var kernelHeight: Int, kernelWidth: Int
+  /// Step between windows, vertically and horizontally.
+  public var strideHeight: Int, strideWidth: Int
+  /// Zero padding added on each side, vertically and horizontally.
+  public var paddingHeight: Int, paddingWidth: Int
+  /// Spacing between window elements (PyTorch `dilation`).
+  public var dilationHeight: Int, dilationWidth: Int
+
+  /// Creates a square geometry (PyTorch's integer arguments).
+  public init(kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
+    self.init(
+      kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+      paddingHeight: padding, paddingWidth: padding, dilationHeight: dilation,
+      dilationWidth: dilation)
+  }
+
+  /// Creates a geometry with separate vertical and horizontal values (PyTorch's tuple arguments).
+  public init(
+    kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
+    paddingHeight: Int = 0, paddingWidth: Int = 0, dilationHeight: Int = 1, dilationWidth: Int = 1
+  ) {
+    precondition(
+      kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0 && strideWidth > 0
+        && paddingHeight >= 0 && paddingWidth >= 0 && dilationHeight > 0 && dilationWidth > 0,
+      "invalid window: kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), "
+        + "padding \(paddingHeight)x\(paddingWidth), dilation \(dilationHeight)x\(dilationWidth)")
+    self.kernelHeight = kernelHeight
+    self.kernelWidth = kernelWidth
+    self.strideHeight = strideHeight
+    self.strideWidth = strideWidth
+    self.paddingHeight = paddingHeight
+    self.paddingWidth = paddingWidth
+    self.dilationHeight = dilationHeight
+    self.dilationWidth = dilationWidth
+  }
+
+  /// The output height and width for an input of the given height and width
+  /// (`floor((H + 2p - d(k - 1) - 1) / s) + 1`, as PyTorch).
+  public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+    let h = (height + 2 * paddingHeight - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1
+    let w = (width + 2 * paddingWidth - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1
+    return (h, w)
+  }
+}
+
+/// The valid output columns `lo..<hi` for one kernel offset along one axis: those whose input
+/// coordinate `o * stride - padding + offset` lies in `0..<size`.
+@inlinable
+func validRange(outputs: Int, size: Int, stride: Int, start: Int) -> Range<Int> {
+  // start = offset - padding; need 0 <= o * stride + start < size.
+  let lo = start >= 0 ? 0 : (-start + stride - 1) / stride
+  let hi = size - start <= 0 ? 0 : Swift.min(outputs, (size - start - 1) / stride + 1)
+  return lo..<Swift.max(lo, hi)
+}
+
+extension Tensor {
+  /// Unfolds one image `[C, H, W]` at `image` into columns `[C * kh * kw, Ho * Wo]` at `col`
+  /// (PyTorch `F.unfold` for one image).
+  @inlinable
+  static func im2col(
+    _ image: UnsafePointer<Scalar>, channels: Int, height: Int, width: Int,
+    geometry g: Convolution2DGeometry, outHeight: Int, outWidth: Int,
+    into col: UnsafeMutablePointer<Scalar>
+  ) {
+    let plane = outHeight * outWidth
+    var row = 0
+    for c in 0..<channels {
+      let channel = image + c * height * width
+      for ki in 0..<g.kernelHeight {
+        let rows = validRange(
+          outputs: outHeight, size: height, stride: g.strideHeight,
+          start: ki * g.dilationHeight - g.paddingHeight)
+        for kj in 0..<g.kernelWidth {
+          let startW = kj * g.dilationWidth - g.paddingWidth
+          let cols = validRange(outputs: outWidth, size: width, stride: g.strideWidth, start: startW)
+          let out = col + row * plane
+          for oh in 0..<outHeight {
+            let o = out + oh * outWidth
+            guard rows.contains(oh) else {
+              o.update(repeating: 0, count: outWidth)
+              continue
+            }
+            let source = channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width
+            if cols.lowerBound > 0 { o.update(repeating: 0, count: cols.lowerBound) }
+            if g.strideWidth == 1 {
+              (o + cols.lowerBound).update(from: source + cols.lowerBound + startW, count: cols.count)
+            } else {
+              for ow in cols { o[ow] = source[ow * g.strideWidth + startW] }
+            }
+            if cols.upperBound < outWidth {
+              (o + cols.upperBound).update(repeating: 0, count: outWidth - cols.upperBound)
+            }
+          }
+          row += 1
+        }
+      }
+    }
+  }
+
+  /// Adds columns `[C * kh * kw, Ho * Wo]` back into one image `[C, H, W]`: the adjoint of
+  /// ``im2col`` (PyTorch `F.fold`).
+  @inlinable
+  static func col2imAccumulate(
+    _ col: UnsafePointer<Scalar>, channels: Int, height: Int, width: Int,
+    geometry g: Convolution2DGeometry, outHeight: Int, outWidth: Int,
+    into image: UnsafeMutablePointer<Scalar>
+  ) {
+    let plane = outHeight * outWidth
+    var row = 0
+    for c in 0..<channels {
+      let channel = image + c * height * width
+      for ki in 0..<g.kernelHeight {
+        let rows = validRange(
+          outputs: outHeight, size: height, stride: g.strideHeight,
+          start: ki * g.dilationHeight - g.paddingHeight)
+        for kj in 0..<g.kernelWidth {
+          let startW = kj * g.dilationWidth - g.paddingWidth
+          let cols = validRange(outputs: outWidth, size: width, stride: g.strideWidth, start: startW)
+          let source = col + row * plane
+          for oh in rows {
+            let o = source + oh * outWidth
+            let target = channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width
+            for ow in cols { target[ow * g.strideWidth + startW] += o[ow] }
+          }
+          row += 1
+        }
+      }
+    }
+  }
+
+  @inlinable
+  static func checkConvolution(
+    input shape: [Int], weight: [Int], geometry: Convolution2DGeometry
+  ) -> (n: Int, c: Int, h: Int, w: Int, o: Int, oh: Int, ow: Int) {
+    precondition(shape.count == 4, "conv2d input must be [N, C, H, W], got \(shape)")
+    precondition(weight.count == 4, "conv2d weight must be [O, C, kh, kw], got \(weight)")
+    precondition(
+      weight[1] == shape[1] && weight[2] == geometry.kernelHeight && weight[3] == geometry.kernelWidth,
+      "conv2d weight \(weight) does not match input \(shape) with kernel \(geometry.kernelHeight)x\(geometry.kernelWidth)")
+    let (oh, ow) = geometry.outputSize(height: shape[2], width: shape[3])
+    precondition(oh > 0 && ow > 0, "conv2d input \(shape) is smaller than the kernel window")
+    return (shape[0], shape[1], shape[2], shape[3], weight[0], oh, ow)
+  }
+
+  /// 2-D cross-correlation of `self` `[N, C, H, W]` with `weight` `[O, C, kh, kw]`, giving
+  /// `[N, O, Ho, Wo]` (PyTorch `F.conv2d(input, weight, None, stride, padding, dilation)`).
+  ///
+  /// Images are split across threads; each unfolds its image (im2col) and calls one GEMM.
+  @inlinable
+  public func conv2D(_ weight: Tensor, geometry: Convolution2DGeometry) -> Tensor {
+    let d = Tensor.checkConvolution(input: shape, weight: weight.shape, geometry: geometry)
+    let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
+    let plane = d.oh * d.ow
+    let result = Tensor(uninitializedShape: [d.n, d.o, d.oh, d.ow])
+    let input = UncheckedSendable(buffer.pointer)
+    let output = UncheckedSendable(result.buffer.pointer)
+    let w = UncheckedSendable(weight.buffer.pointer)
+    let pointwise = geometry == Convolution2DGeometry(kernel: 1)
+    parallelFor(d.n) { images in
+      let col = UnsafeMutablePointer<Scalar>.allocate(capacity: pointwise ? 1 : rows * plane)
+      defer { col.deallocate() }
+      for i in images {
+        let image = input.value + i * d.c * d.h * d.w
+        if !pointwise {
+          Tensor.im2col(
+            image, channels: d.c, height: d.h, width: d.w, geometry: geometry,
+            outHeight: d.oh, outWidth: d.ow, into: col)
+        }
+        Tensor.gemm(
+          transposeA: false, transposeB: false, m: d.o, n: plane, k: rows,
+          a: w.value, lda: rows, b: pointwise ? image : col, ldb: plane,
+          c: output.value + i * d.o * plane, ldc: plane, accumulate: false, parallel: d.n == 1)
+      }
+    }
+    return result
+  }
+
+  /// The adjoint of ``conv2D(_:geometry:)`` with respect to its input: given `self` = the
+  /// gradient of the output `[N, O, Ho, Wo]`, returns the gradient of the input `inputShape`
+  /// (PyTorch `torch.nn.grad.conv2d_input`, a transposed convolution).
+  @inlinable
+  public func conv2DInputAdjoint(
+    weight: Tensor, inputShape: [Int], geometry: Convolution2DGeometry
+  ) -> Tensor {
+    let d = Tensor.checkConvolution(input: inputShape, weight: weight.shape, geometry: geometry)
+    precondition(
+      shape == [d.n, d.o, d.oh, d.ow],
+      "conv2d output gradient \(shape) does not match [\(d.n), \(d.o), \(d.oh), \(d.ow)]")
+    let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
+    let plane = d.oh * d.ow
+    let result = Tensor(zeros: inputShape)
+    let gradient = UncheckedSendable(buffer.pointer)
+    let output = UncheckedSendable(result.buffer.pointer)
+    let w = UncheckedSendable(weight.buffer.pointer)
+    let pointwise = geometry == Convolution2DGeometry(kernel: 1)
+    parallelFor(d.n) { images in
+      let col = UnsafeMutablePointer<Scalar>.allocate(capacity: pointwise ? 1 : rows * plane)
+      defer { col.deallocate() }
+      for i in images {
+        let image = output.value + i * d.c * d.h * d.w
+        Tensor.gemm(
+          transposeA: true, transposeB: false, m: rows, n: plane, k: d.o,
+          a: w.value, lda: rows, b: gradient.value + i * d.o * plane, ldb: plane,
+          c: pointwise ? image : col, ldc: plane, accumulate: false, parallel: d.n == 1)
+        if !pointwise {
+          Tensor.col2imAccumulate(
+            col, channels: d.c, height: d.h, width: d.w, geometry: geometry,
+            outHeight: d.oh, outWidth: d.ow, into: image)
+        }
+      }
+    }
+    return result
+  }
+
+  /// The adjoint of ``conv2D(_:geometry:)`` with respect to its weight: given `self` = the
+  /// gradient of the output `[N, O, Ho, Wo]` and the convolution's `input`, returns the
+  /// gradient of the weight `weightShape` (PyTorch `torch.nn.grad.conv2d_weight`).
+  @inlinable
+  public func conv2DWeightAdjoint(
+    input: Tensor, weightShape: [Int], geometry: Convolution2DGeometry
+  ) -> Tensor {
+    let d = Tensor.checkConvolution(input: input.shape, weight: weightShape, geometry: geometry)
+    precondition(
+      shape == [d.n, d.o, d.oh, d.ow],
+      "conv2d output gradient \(shape) does not match [\(d.n), \(d.o), \(d.oh), \(d.ow)]")
+    let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
+    let plane = d.oh * d.ow
+    let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
+    let partials = (0..<workers).map { _ in Tensor(zeros: weightShape) }
+    let gradient = UncheckedSendable(buffer.pointer)
+    let source = UncheckedSendable(input.buffer.pointer)
+    let pointwise = geometry == Convolution2DGeometry(kernel: 1)
+    parallelFor(workers) { range in
+      for worker in range {
+        let col = UnsafeMutablePointer<Scalar>.allocate(capacity: pointwise ? 1 : rows * plane)
+        defer { col.deallocate() }
+        for i in d.n * worker / workers..<d.n * (worker + 1) / workers {
+          let image = source.value + i * d.c * d.h * d.w
+          if !pointwise {
+            Tensor.im2col(
+              image, channels: d.c, height: d.h, width: d.w, geometry: geometry,
+              outHeight: d.oh, outWidth: d.ow, into: col)
+          }
+          Tensor.gemm(
+            transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
+            a: gradient.value + i * d.o * plane, lda: plane, b: pointwise ? image : col, ldb: plane,
+            c: partials[worker].buffer.pointer, ldc: rows, accumulate: true,
+            parallel: workers == 1)
+        }
+      }
+    }
+    var result = partials[0]
+    for p in partials.dropFirst() { result += p }
+    return result
+  }
+}
