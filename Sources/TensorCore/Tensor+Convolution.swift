@@ -61,6 +61,8 @@ func validRange(outputs: Int, size: Int, stride: Int, start: Int) -> Range<Int> 
 extension Tensor {
   /// Unfolds one image `[C, H, W]` at `image` into columns `[C * kh * kw, Ho * Wo]` at `col`
   /// (PyTorch `F.unfold` for one image).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   static func im2col(
     _ image: UnsafePointer<Scalar>, channels: Int, height: Int, width: Int,
@@ -104,6 +106,8 @@ extension Tensor {
 
   /// Adds columns `[C * kh * kw, Ho * Wo]` back into one image `[C, H, W]`: the adjoint of
   /// ``im2col`` (PyTorch `F.fold`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   static func col2imAccumulate(
     _ col: UnsafePointer<Scalar>, channels: Int, height: Int, width: Int,
@@ -133,6 +137,8 @@ extension Tensor {
     }
   }
 
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   static func checkConvolution(
     input shape: [Int], weight: [Int], geometry: Convolution2DGeometry
@@ -151,6 +157,8 @@ extension Tensor {
   /// `[N, O, Ho, Wo]` (PyTorch `F.conv2d(input, weight, None, stride, padding, dilation)`).
   ///
   /// Images are split across threads; each unfolds its image (im2col) and calls one GEMM.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func conv2D(_ weight: Tensor, geometry: Convolution2DGeometry) -> Tensor {
     let d = Tensor.checkConvolution(input: shape, weight: weight.shape, geometry: geometry)
@@ -183,6 +191,8 @@ extension Tensor {
   /// The adjoint of ``conv2D(_:geometry:)`` with respect to its input: given `self` = the
   /// gradient of the output `[N, O, Ho, Wo]`, returns the gradient of the input `inputShape`
   /// (PyTorch `torch.nn.grad.conv2d_input`, a transposed convolution).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func conv2DInputAdjoint(
     weight: Tensor, inputShape: [Int], geometry: Convolution2DGeometry
@@ -220,6 +230,8 @@ extension Tensor {
   /// The adjoint of ``conv2D(_:geometry:)`` with respect to its weight: given `self` = the
   /// gradient of the output `[N, O, Ho, Wo]` and the convolution's `input`, returns the
   /// gradient of the weight `weightShape` (PyTorch `torch.nn.grad.conv2d_weight`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func conv2DWeightAdjoint(
     input: Tensor, weightShape: [Int], geometry: Convolution2DGeometry

@@ -6,47 +6,152 @@ import RealModule
 /// work, where the dispatch overhead stops mattering).
 @usableFromInline let elementwiseParallelThreshold = 1 << 16
 
+/// The arithmetic operations with dedicated element-wise kernels.
+@usableFromInline
+enum BinaryOperator: Sendable {
+  case add, subtract, multiply, divide
+}
+
+/// The functions with dedicated element-wise kernels.
+@usableFromInline
+enum UnaryOperator: Sendable {
+  case exp, log, squareRoot, tanh, erf, sigmoid, softplus, relu, abs, negate, reciprocal
+  case positiveIndicator
+}
+
 extension Tensor {
+  /// `out[j] = f(x[j * ix], y[j * iy])` for `j < n`, with the common stride patterns (contiguous
+  /// or broadcast) written out so each loop is a plain, vectorizable loop once `f` is inlined.
+  @inlinable @inline(__always)
+  static func rowLoop(
+    _ x: UnsafePointer<Scalar>, _ ix: Int, _ y: UnsafePointer<Scalar>, _ iy: Int,
+    _ out: UnsafeMutablePointer<Scalar>, _ n: Int, _ f: (Scalar, Scalar) -> Scalar
+  ) {
+    switch (ix, iy) {
+    case (1, 1): for j in 0..<n { out[j] = f(x[j], y[j]) }
+    case (1, 0):
+      let c = y[0]
+      for j in 0..<n { out[j] = f(x[j], c) }
+    case (0, 1):
+      let c = x[0]
+      for j in 0..<n { out[j] = f(c, y[j]) }
+    default: for j in 0..<n { out[j] = f(x[j * ix], y[j * iy]) }
+    }
+  }
+
+  @inlinable @inline(__always)
+  static func binaryRow(
+    _ op: BinaryOperator, _ x: UnsafePointer<Scalar>, _ ix: Int, _ y: UnsafePointer<Scalar>,
+    _ iy: Int, _ out: UnsafeMutablePointer<Scalar>, _ n: Int
+  ) {
+    switch op {
+    case .add: rowLoop(x, ix, y, iy, out, n, +)
+    case .subtract: rowLoop(x, ix, y, iy, out, n, -)
+    case .multiply: rowLoop(x, ix, y, iy, out, n, *)
+    case .divide: rowLoop(x, ix, y, iy, out, n, /)
+    }
+  }
+
+  @inlinable @inline(__always)
+  static func unaryLoop(
+    _ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, _ range: Range<Int>,
+    _ f: (Scalar) -> Scalar
+  ) {
+    for i in range { out[i] = f(x[i]) }
+  }
+
+  /// Applies a kernel function element by element, split across threads.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  func unary(_ op: UnaryOperator) -> Tensor {
+    let result = Tensor(uninitializedShape: shape)
+    let x = UncheckedSendable(UnsafePointer(buffer.pointer))
+    let d = UncheckedSendable(result.buffer.pointer)
+    parallelFor(count, minimumChunk: elementwiseParallelThreshold / 4) { r in
+      let (x, d) = (x.value, d.value)
+      switch op {
+      case .exp: Tensor.unaryLoop(x, d, r) { .exp($0) }
+      case .log: Tensor.unaryLoop(x, d, r) { .log($0) }
+      case .squareRoot: Tensor.unaryLoop(x, d, r) { $0.squareRoot() }
+      case .tanh: Tensor.unaryLoop(x, d, r) { .tanh($0) }
+      case .erf: Tensor.unaryLoop(x, d, r) { .erf($0) }
+      case .sigmoid:
+        Tensor.unaryLoop(x, d, r) { v in
+          if v >= 0 { return 1 / (1 + .exp(-v)) }
+          let e = Scalar.exp(v)
+          return e / (1 + e)
+        }
+      case .softplus: Tensor.unaryLoop(x, d, r) { Swift.max($0, 0) + .log(onePlus: .exp(-Swift.abs($0))) }
+      case .relu: Tensor.unaryLoop(x, d, r) { $0 > 0 ? $0 : 0 }
+      case .abs: Tensor.unaryLoop(x, d, r) { Swift.abs($0) }
+      case .negate: Tensor.unaryLoop(x, d, r) { -$0 }
+      case .reciprocal: Tensor.unaryLoop(x, d, r) { 1 / $0 }
+      case .positiveIndicator: Tensor.unaryLoop(x, d, r) { $0 > 0 ? 1 : 0 }
+      }
+    }
+    return result
+  }
+
   /// Applies `transform` to every element (PyTorch `tensor.apply_` without mutation).
+  ///
+  /// For the common functions prefer the named methods (`exp()`, `tanh()`, ...): their loops are
+  /// specialized; `map` calls `transform` once per element.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func map(_ transform: (Scalar) -> Scalar) -> Tensor {
     let result = Tensor(uninitializedShape: shape)
-    let source = UncheckedSendable(buffer.pointer)
+    let source = UncheckedSendable(UnsafePointer(buffer.pointer))
     let destination = UncheckedSendable(result.buffer.pointer)
     parallelFor(count, minimumChunk: elementwiseParallelThreshold) { range in
-      let s = source.value
-      let d = destination.value
-      for i in range { (d + i).initialize(to: transform(s[i])) }
+      Tensor.unaryLoop(source.value, destination.value, range, transform)
     }
     return result
   }
 
   /// Combines two tensors element by element, broadcasting their shapes (NumPy rules).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func zipMap(_ other: Tensor, _ combine: (Scalar, Scalar) -> Scalar) -> Tensor {
-    if shape == other.shape {
-      let result = Tensor(uninitializedShape: shape)
-      let a = UncheckedSendable(buffer.pointer)
-      let b = UncheckedSendable(other.buffer.pointer)
+    broadcastRows(other) { x, ix, y, iy, out, n in Tensor.rowLoop(x, ix, y, iy, out, n, combine) }
+  }
+
+  /// `self op other` with broadcasting, through the dedicated kernels.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  func binary(_ op: BinaryOperator, _ other: Tensor) -> Tensor {
+    broadcastRows(other) { x, ix, y, iy, out, n in Tensor.binaryRow(op, x, ix, y, iy, out, n) }
+  }
+
+  /// `self op s` for a scalar `s`.
+  @inlinable
+  func binary(_ op: BinaryOperator, scalar s: Scalar) -> Tensor { binary(op, Tensor(s)) }
+
+  /// The broadcast driver: calls `row(x, ix, y, iy, out, n)` for runs of the output where each
+  /// operand is contiguous (stride 1) or broadcast (stride 0), split across threads.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  func broadcastRows(
+    _ other: Tensor,
+    _ row: (UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>, Int) -> Void
+  ) -> Tensor {
+    let pa = UncheckedSendable(UnsafePointer(buffer.pointer))
+    let pb = UncheckedSendable(UnsafePointer(other.buffer.pointer))
+    if shape == other.shape || other.count == 1 || count == 1 {
+      let outShape = shape == other.shape ? shape : broadcastShape(shape, other.shape)
+      let result = Tensor(uninitializedShape: outShape)
+      let ia = count == 1 && result.count > 1 ? 0 : 1
+      let ib = other.count == 1 && result.count > 1 ? 0 : 1
       let d = UncheckedSendable(result.buffer.pointer)
-      parallelFor(count, minimumChunk: elementwiseParallelThreshold) { range in
-        for i in range { (d.value + i).initialize(to: combine(a.value[i], b.value[i])) }
+      parallelFor(result.count, minimumChunk: elementwiseParallelThreshold) { r in
+        row(pa.value + r.lowerBound * ia, ia, pb.value + r.lowerBound * ib, ib, d.value + r.lowerBound, r.count)
       }
       return result
     }
-    if other.count == 1 && broadcastShape(shape, other.shape) == shape {
-      let y = other.buffer.pointer[0]
-      return map { combine($0, y) }
-    }
-    if count == 1 && broadcastShape(shape, other.shape) == other.shape {
-      let x = buffer.pointer[0]
-      return other.map { combine(x, $0) }
-    }
-    return broadcastZipMap(other, combine)
-  }
-
-  @inlinable
-  func broadcastZipMap(_ other: Tensor, _ combine: (Scalar, Scalar) -> Scalar) -> Tensor {
     let outShape = broadcastShape(shape, other.shape)
     let r = outShape.count
     func alignedStrides(_ s: [Int]) -> [Int] {
@@ -74,16 +179,10 @@ extension Tensor {
       }
     }
     let result = Tensor(uninitializedShape: outShape)
-    if sizes.isEmpty {
-      result.buffer.pointer.initialize(to: combine(buffer.pointer[0], other.buffer.pointer[0]))
-      return result
-    }
     let inner = sizes.removeLast()
     let ia = sa.removeLast()
     let ib = sb.removeLast()
     let outer = sizes.reduce(1, *)
-    let pa = UncheckedSendable(buffer.pointer)
-    let pb = UncheckedSendable(other.buffer.pointer)
     let pd = UncheckedSendable(result.buffer.pointer)
     parallelFor(outer, minimumChunk: Swift.max(1, elementwiseParallelThreshold / inner)) { range in
       var index = [Int](repeating: 0, count: sizes.count)
@@ -98,19 +197,7 @@ extension Tensor {
       }
       var out = pd.value + range.lowerBound * inner
       for _ in range {
-        let x = pa.value + offA
-        let y = pb.value + offB
-        switch (ia, ib) {
-        case (1, 1): for j in 0..<inner { (out + j).initialize(to: combine(x[j], y[j])) }
-        case (1, 0):
-          let c = y[0]
-          for j in 0..<inner { (out + j).initialize(to: combine(x[j], c)) }
-        case (0, 1):
-          let c = x[0]
-          for j in 0..<inner { (out + j).initialize(to: combine(c, y[j])) }
-        default:
-          for j in 0..<inner { (out + j).initialize(to: combine(x[j * ia], y[j * ib])) }
-        }
+        row(pa.value + offA, ia, pb.value + offB, ib, out, inner)
         out += inner
         var d = sizes.count - 1
         while d >= 0 {
@@ -129,33 +216,61 @@ extension Tensor {
   }
 
   /// Element-wise sum with broadcasting (PyTorch `a + b`).
-  @inlinable public static func + (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, +) }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func + (a: Tensor, b: Tensor) -> Tensor { a.binary(.add, b) }
   /// Element-wise difference with broadcasting.
-  @inlinable public static func - (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, -) }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func - (a: Tensor, b: Tensor) -> Tensor { a.binary(.subtract, b) }
   /// Element-wise product with broadcasting.
-  @inlinable public static func * (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, *) }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func * (a: Tensor, b: Tensor) -> Tensor { a.binary(.multiply, b) }
   /// Element-wise quotient with broadcasting.
-  @inlinable public static func / (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, /) }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func / (a: Tensor, b: Tensor) -> Tensor { a.binary(.divide, b) }
   /// Adds a scalar to every element.
-  @inlinable public static func + (a: Tensor, b: Scalar) -> Tensor { a.map { $0 + b } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func + (a: Tensor, b: Scalar) -> Tensor { a.binary(.add, scalar: b) }
   /// Subtracts a scalar from every element.
-  @inlinable public static func - (a: Tensor, b: Scalar) -> Tensor { a.map { $0 - b } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func - (a: Tensor, b: Scalar) -> Tensor { a.binary(.subtract, scalar: b) }
   /// Multiplies every element by a scalar.
-  @inlinable public static func * (a: Tensor, b: Scalar) -> Tensor { a.map { $0 * b } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func * (a: Tensor, b: Scalar) -> Tensor { a.binary(.multiply, scalar: b) }
   /// Divides every element by a scalar.
-  @inlinable public static func / (a: Tensor, b: Scalar) -> Tensor { a.map { $0 / b } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func / (a: Tensor, b: Scalar) -> Tensor { a.binary(.divide, scalar: b) }
   /// Multiplies every element by a scalar.
-  @inlinable public static func * (a: Scalar, b: Tensor) -> Tensor { b.map { a * $0 } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func * (a: Scalar, b: Tensor) -> Tensor { b.binary(.multiply, scalar: a) }
   /// Adds a scalar to every element.
-  @inlinable public static func + (a: Scalar, b: Tensor) -> Tensor { b.map { a + $0 } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func + (a: Scalar, b: Tensor) -> Tensor { b.binary(.add, scalar: a) }
   /// Divides a scalar by every element.
-  @inlinable public static func / (a: Scalar, b: Tensor) -> Tensor { b.map { a / $0 } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func / (a: Scalar, b: Tensor) -> Tensor { Tensor(a).binary(.divide, b) }
   /// Subtracts every element from a scalar.
-  @inlinable public static func - (a: Scalar, b: Tensor) -> Tensor { b.map { a - $0 } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static func - (a: Scalar, b: Tensor) -> Tensor { Tensor(a).binary(.subtract, b) }
   /// Element-wise negation.
-  @inlinable public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public static prefix func - (a: Tensor) -> Tensor { a.unary(.negate) }
 
   /// Adds `other` (of the same shape) in place: `self += other`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public static func += (a: inout Tensor, b: Tensor) {
     guard a.shape == b.shape else {
@@ -187,35 +302,49 @@ extension Tensor {
 
 extension Tensor {
   /// `e^x` element-wise.
-  @inlinable public func exp() -> Tensor { map { .exp($0) } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func exp() -> Tensor { unary(.exp) }
   /// The natural logarithm element-wise.
-  @inlinable public func log() -> Tensor { map { .log($0) } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func log() -> Tensor { unary(.log) }
   /// The square root element-wise.
-  @inlinable public func squareRoot() -> Tensor { map { $0.squareRoot() } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func squareRoot() -> Tensor { unary(.squareRoot) }
   /// The hyperbolic tangent element-wise.
-  @inlinable public func tanh() -> Tensor { map { .tanh($0) } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func tanh() -> Tensor { unary(.tanh) }
   /// The error function element-wise.
-  @inlinable public func erf() -> Tensor { map { .erf($0) } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func erf() -> Tensor { unary(.erf) }
   /// The absolute value element-wise.
-  @inlinable public func abs() -> Tensor { map { Swift.abs($0) } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func abs() -> Tensor { unary(.abs) }
   /// The logistic sigmoid `1 / (1 + e^-x)` element-wise, computed without overflow.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
-  public func sigmoid() -> Tensor {
-    map { x in
-      if x >= 0 { return 1 / (1 + .exp(-x)) }
-      let e = Scalar.exp(x)
-      return e / (1 + e)
-    }
-  }
+  public func sigmoid() -> Tensor { unary(.sigmoid) }
   /// `log(1 + e^x)` element-wise, computed without overflow (PyTorch `F.softplus`, beta 1).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
-  public func softplus() -> Tensor {
-    map { x in Swift.max(x, 0) + .log(onePlus: .exp(-Swift.abs(x))) }
-  }
+  public func softplus() -> Tensor { unary(.softplus) }
   /// `max(x, 0)` element-wise.
-  @inlinable public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 } }
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable public func relu() -> Tensor { unary(.relu) }
   /// 1 where `x > threshold`, otherwise 0.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable public func indicator(greaterThan threshold: Scalar = 0) -> Tensor {
-    map { $0 > threshold ? 1 : 0 }
+    threshold == 0 ? unary(.positiveIndicator) : map { $0 > threshold ? 1 : 0 }
   }
+  /// `1 / x` element-wise.
+  @inlinable public func reciprocal() -> Tensor { unary(.reciprocal) }
 }

@@ -8,6 +8,8 @@ extension Tensor {
   /// single-threaded BLAS `gemm`.
   ///
   /// - Precondition: both are matrices and the inner dimensions agree.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func matmul(
     _ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false
@@ -33,6 +35,8 @@ extension Tensor {
 
   /// `C (+)= op(A) op(B)` on row-major pointers, split by rows of `C` across threads when the
   /// product is large enough to pay for it.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -80,6 +84,8 @@ extension Tensor {
   /// The batched matrix product `op(A_i) op(B_i)` for each `i` of a leading batch axis: `a` is `[ba, r, c]` and `b` is
   /// `[bb, r', c']` with `ba` and `bb` equal or 1 (broadcast)
   /// (PyTorch `torch.bmm` with broadcasting).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public static func batchedMatmul(
     _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool

@@ -23,6 +23,8 @@ public struct PoolingIndices: Sendable, Equatable {
 }
 
 extension Tensor {
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   func poolingPlanes(_ g: Convolution2DGeometry) -> (planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
     precondition(rank >= 3, "pooling needs [..., H, W] with at least 3 axes, got \(shape)")
@@ -39,6 +41,8 @@ extension Tensor {
   /// Max pooling over the last two axes (PyTorch `F.max_pool2d(x, kernel, stride, padding,
   /// dilation)` with `ceil_mode=False`; padding counts as minus infinity), with the position of
   /// each maximum for the adjoint. Ties pick the first maximum in row-major window order.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func maxPool2D(geometry g: Convolution2DGeometry) -> (values: Tensor, indices: PoolingIndices) {
     let d = poolingPlanes(g)
@@ -89,6 +93,8 @@ extension Tensor {
   /// Picks, for each output of a max pooling, the element of `self` at the maximum's position:
   /// the max pooling's derivative applied to `self` (a tangent `[..., N, C, H, W]`; leading axes
   /// repeat the index planes).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func gathered(at indices: PoolingIndices) -> Tensor {
     let inPlane = indices.inputHeight * indices.inputWidth
@@ -116,6 +122,8 @@ extension Tensor {
 
   /// The adjoint of ``gathered(at:)``: adds each element of `self` (`[..., Ho, Wo]`) into the
   /// position of its maximum in a zero tensor `[..., H, W]`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func scattered(to indices: PoolingIndices) -> Tensor {
     let inPlane = indices.inputHeight * indices.inputWidth
@@ -143,6 +151,8 @@ extension Tensor {
 
   /// Average pooling over the last two axes (PyTorch `F.avg_pool2d(x, kernel, stride, padding)`
   /// with `ceil_mode=False`, `count_include_pad=True`: each window sum is divided by kh * kw).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func avgPool2D(geometry g: Convolution2DGeometry) -> Tensor {
     precondition(g.dilationHeight == 1 && g.dilationWidth == 1, "average pooling has no dilation")
@@ -179,6 +189,8 @@ extension Tensor {
 
   /// The adjoint of ``avgPool2D(geometry:)``: spreads each output gradient (`self`) evenly over
   /// its window in a tensor of `inputShape`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func avgPool2DAdjoint(inputShape: [Int], geometry g: Convolution2DGeometry) -> Tensor {
     let result = Tensor(zeros: inputShape)

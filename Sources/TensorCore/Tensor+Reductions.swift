@@ -2,16 +2,53 @@
 
 import RealModule
 
+/// The reductions with dedicated kernels.
+@usableFromInline
+enum ReductionOperator: Sendable {
+  case sum, max
+}
+
 extension Tensor {
+  /// Adds (or maxes) a run of `n` input elements into one accumulator, or into a run of `n`
+  /// outputs, with four independent accumulators (faster and more accurate than one chain).
+  @inlinable @inline(__always)
+  static func accumulate(
+    _ input: UnsafePointer<Scalar>, _ n: Int, into out: UnsafeMutablePointer<Scalar>,
+    elementwise: Bool, initial: Scalar, _ combine: (Scalar, Scalar) -> Scalar
+  ) {
+    if elementwise {
+      for j in 0..<n { out[j] = combine(out[j], input[j]) }
+      return
+    }
+    var a0 = initial, a1 = initial, a2 = initial, a3 = initial
+    var j = 0
+    while j + 4 <= n {
+      a0 = combine(a0, input[j])
+      a1 = combine(a1, input[j + 1])
+      a2 = combine(a2, input[j + 2])
+      a3 = combine(a3, input[j + 3])
+      j += 4
+    }
+    while j < n {
+      a0 = combine(a0, input[j])
+      j += 1
+    }
+    out[0] = combine(out[0], combine(combine(a0, a1), combine(a2, a3)))
+  }
+
   /// Reduces `self` to `targetShape` by combining the elements that fall on each target element.
   ///
   /// `targetShape`, aligned on the right, must have each size equal to `self`'s or 1; missing
   /// leading axes are reduced away. This is the adjoint of ``broadcasted(to:)`` when `combine`
   /// is `+`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
-  func reduced(
-    toShape targetShape: [Int], initial: Scalar, _ combine: (Scalar, Scalar) -> Scalar
-  ) -> Tensor {
+  func reduced(toShape targetShape: [Int], _ operation: ReductionOperator) -> Tensor {
+    let initial: Scalar = operation == .sum ? 0 : -.infinity
+    @inline(__always) func combine(_ a: Scalar, _ b: Scalar) -> Scalar {
+      operation == .sum ? a + b : Swift.max(a, b)
+    }
     let r = rank
     precondition(
       targetShape.count <= r, "cannot reduce shape \(shape) to the larger rank \(targetShape)")
@@ -65,25 +102,13 @@ extension Tensor {
       }
       var input = source + range.lowerBound * innerSize
       for _ in range {
-        if innerKept {
-          let o = out + offOut
-          for j in 0..<innerSize { o[j] = combine(o[j], input[j]) }
-        } else {
-          // Four independent accumulators: faster and more accurate than one chain.
-          var a0 = initial, a1 = initial, a2 = initial, a3 = initial
-          var j = 0
-          while j + 4 <= innerSize {
-            a0 = combine(a0, input[j])
-            a1 = combine(a1, input[j + 1])
-            a2 = combine(a2, input[j + 2])
-            a3 = combine(a3, input[j + 3])
-            j += 4
-          }
-          while j < innerSize {
-            a0 = combine(a0, input[j])
-            j += 1
-          }
-          out[offOut] = combine(out[offOut], combine(combine(a0, a1), combine(a2, a3)))
+        switch operation {
+        case .sum:
+          Tensor.accumulate(input, innerSize, into: out + offOut, elementwise: innerKept, initial: 0, +)
+        case .max:
+          Tensor.accumulate(
+            input, innerSize, into: out + offOut, elementwise: innerKept, initial: -.infinity
+          ) { Swift.max($0, $1) }
         }
         input += innerSize
         var d = outerSizes.count - 1
@@ -119,12 +144,16 @@ extension Tensor {
 
   /// The sum of `self` over the axes that broadcasting `targetShape` to `shape` would expand:
   /// the adjoint of ``broadcasted(to:)``.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func summed(toShape targetShape: [Int]) -> Tensor {
     if targetShape == shape { return self }
-    return reduced(toShape: targetShape, initial: 0, +)
+    return reduced(toShape: targetShape, .sum)
   }
 
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   func keptShape(_ axes: [Int]) -> [Int] {
     var s = shape
@@ -137,10 +166,14 @@ extension Tensor {
   }
 
   /// The sum over `axes`, keeping them as size-1 axes (PyTorch `sum(axes, keepdim=True)`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func sum(alongAxes axes: [Int]) -> Tensor { summed(toShape: keptShape(axes)) }
 
   /// The sum over `axes`, removing them (PyTorch `sum(axes)`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func sum(squeezingAxes axes: [Int]) -> Tensor {
     let kept = keptShape(axes)
@@ -150,10 +183,14 @@ extension Tensor {
   }
 
   /// The sum of all elements, as a rank-0 tensor.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
-  public func sum() -> Tensor { reduced(toShape: [], initial: 0, +) }
+  public func sum() -> Tensor { reduced(toShape: [], .sum) }
 
   /// The mean over `axes`, keeping them (PyTorch `mean(axes, keepdim=True)`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func mean(alongAxes axes: [Int]) -> Tensor {
     let kept = keptShape(axes)
@@ -161,20 +198,28 @@ extension Tensor {
   }
 
   /// The mean of all elements, as a rank-0 tensor.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func mean() -> Tensor { sum() / Scalar(count) }
 
   /// The maximum over `axes`, keeping them (PyTorch `amax(axes, keepdim=True)`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func max(alongAxes axes: [Int]) -> Tensor {
-    reduced(toShape: keptShape(axes), initial: -.infinity) { Swift.max($0, $1) }
+    reduced(toShape: keptShape(axes), .max)
   }
 
   /// The largest element.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
-  public func max() -> Scalar { reduced(toShape: [], initial: -.infinity) { Swift.max($0, $1) }.scalar }
+  public func max() -> Scalar { reduced(toShape: [], .max).scalar }
 
   /// The inner product `sum(self * other)` of two tensors of the same shape.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func dot(_ other: Tensor) -> Scalar {
     precondition(shape == other.shape, "dot: shapes differ: \(shape) and \(other.shape)")
@@ -182,6 +227,8 @@ extension Tensor {
   }
 
   /// The Euclidean norm of all elements.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func norm() -> Scalar { dot(self).squareRoot() }
 

@@ -5,6 +5,8 @@ extension Tensor {
   /// which is inferred from the others.
   ///
   /// - Complexity: O(1); the storage is shared.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func reshaped(to newShape: [Int]) -> Tensor {
     var resolved = newShape
@@ -21,6 +23,8 @@ extension Tensor {
   }
 
   /// A copy with a leading axis of size 1 inserted at `axis` (PyTorch `unsqueeze`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func expandingShape(at axis: Int) -> Tensor {
     var s = shape
@@ -32,6 +36,8 @@ extension Tensor {
   /// (PyTorch `tensor.permute(*axes).contiguous()`).
   ///
   /// - Complexity: one pass over the elements.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func permuted(_ axes: [Int]) -> Tensor {
     precondition(
@@ -97,6 +103,8 @@ extension Tensor {
   /// The transpose of a matrix (PyTorch `tensor.t()`).
   ///
   /// - Precondition: `rank == 2`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func transposed() -> Tensor {
     precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
@@ -105,6 +113,8 @@ extension Tensor {
 
   /// The tensor repeated along its size-1 (or missing leading) axes to `newShape`
   /// (PyTorch `tensor.expand(newShape).contiguous()`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func broadcasted(to newShape: [Int]) -> Tensor {
     if newShape == shape { return self }
@@ -114,6 +124,8 @@ extension Tensor {
   }
 
   /// Pieces of `tensors` laid end to end along `axis` (PyTorch `torch.cat`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public static func concatenated(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
     precondition(!tensors.isEmpty, "concatenated needs at least one tensor")
@@ -144,6 +156,8 @@ extension Tensor {
   }
 
   /// Elements `range` of `axis` (PyTorch `tensor.narrow(axis, start, length).contiguous()`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public func slice(_ range: Range<Int>, alongAxis axis: Int) -> Tensor {
     precondition(

@@ -132,6 +132,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
   }
 
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   func flatIndex(_ indices: [Int]) -> Int {
     precondition(indices.count == rank, "index \(indices) has rank \(indices.count), tensor has \(shape)")
@@ -172,6 +174,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
 extension Tensor: Equatable {
   /// Two tensors are equal when their shapes and all elements are equal.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   @inlinable
   public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
     lhs.shape == rhs.shape

@@ -1,1 +1,85 @@
-print("todo")
+// hessian-bench: times the engine on ResNet-20 (CIFAR layout), a batch of 200 images, eval mode,
+// cross-entropy: forward, gradient, one HVP and one block of 8 HVPs. Prints one JSON object.
+
+import ArgumentParser
+import Autodiff
+import Foundation
+import NeuralNetworks
+import TensorCore
+
+@main
+struct HessianBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "hessian-bench",
+    abstract: "Time forward, gradient and Hessian-vector products on a CIFAR ResNet.",
+    discussion: """
+      Prints one JSON object with the median seconds of each task and the peak resident
+      memory: forward_s, gradient_s, hvp_s, hvp_block8_s, peak_rss_bytes. Compare with PyTorch
+      on the same model and batch with bench/compare-pytorch.sh.
+      """)
+
+  @Option(help: "ResNet depth (6n + 2).") var depth = 20
+  @Option(help: "Batch size (ignored with --inputs).") var batch = 200
+  @Option(help: "Timed repetitions per task; the median is reported.") var repeats = 5
+  @Option(help: "Seed for random weights, inputs, labels and directions.") var seed: UInt64 = 0
+  @Option(help: "Worker threads (default: all cores).") var threads: Int?
+  @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
+  @Option(help: "A .npy file of float32 inputs [N, 3, 32, 32].") var inputs: String?
+  @Option(help: "A .npy file of int64 labels [N].") var labels: String?
+
+  mutating func run() throws {
+    if let threads { Parallelism.threadCount = threads }
+    var model = Model<Float>(ResNet(depth: depth), seed: seed)
+    var generator = SeededGenerator(seed: seed &+ 1)
+    var x = Tensor<Float>(randomNormal: [batch, 3, 32, 32], using: &generator)
+    var y = (0..<batch).map { _ in Int(generator.next() % 10) }
+    try loadFiles(into: &model, inputs: &x, labels: &y)
+    let targets = Targets<Float>.classes(y)
+    let loss = LossFunction.crossEntropy(.mean)
+    let points = model.parameters.values
+    let f = { (p: [Variable<Float>]) in model.loss(loss, inputs: x, targets: targets, parameters: p) }
+    let v1 = points.map { Tensor<Float>(randomNormal: [1] + $0.shape, using: &generator) }
+    let v8 = points.map { Tensor<Float>(randomNormal: [8] + $0.shape, using: &generator) }
+
+    let forward = median(repeats) { _ = model(x) }
+    let gradient = median(repeats) { _ = valueWithGradient(at: points, in: f) }
+    let hvp = median(repeats) { _ = hessianVectorProducts(at: points, along: v1, in: f) }
+    let block8 = median(repeats) { _ = hessianVectorProducts(at: points, along: v8, in: f) }
+    let report: [String: Double] = [
+      "forward_s": forward, "gradient_s": gradient, "hvp_s": hvp, "hvp_block8_s": block8,
+      "peak_rss_bytes": Double(peakResidentBytes()),
+    ]
+    let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+  }
+
+  func loadFiles(into model: inout Model<Float>, inputs x: inout Tensor<Float>, labels y: inout [Int]) throws {
+    if weights != nil || inputs != nil || labels != nil {
+      throw ValidationError("--weights, --inputs and --labels need TensorIO, which is not built yet")
+    }
+  }
+}
+
+/// The median wall-clock seconds of `repeats` runs of `body`, after one untimed warm-up run.
+func median(_ repeats: Int, _ body: () -> Void) -> Double {
+  body()
+  var times: [Double] = []
+  for _ in 0..<max(1, repeats) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+  }
+  times.sort()
+  return times.count % 2 == 1
+    ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+}
+
+/// The process's peak resident set size (Linux `VmHWM`), in bytes.
+func peakResidentBytes() -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    return kb * 1024
+  }
+  return 0
+}
