@@ -1,0 +1,156 @@
+// StoredTensor: a tensor of any stored dtype, as raw little-endian bytes, and its initializers.
+
+import TensorCore
+
+/// A tensor as a file stores it: a dtype, a shape, and the elements as raw little-endian bytes
+/// in row-major (C) order.
+///
+/// This is what the readers return and the writers take, whatever the element type: a
+/// safetensors entry, or a NumPy array. Convert to a ``TensorCore/Tensor`` with
+/// ``floatingPoint(as:)`` (PyTorch `tensor.float()` / `tensor.double()`), or to integers with
+/// ``integers()`` (class labels).
+///
+/// ```swift
+/// let labels = StoredTensor(integers: [Int64(3), 1, 4], shape: [3])
+/// print(labels.dtype, try labels.integers())   // int64 [3, 1, 4]
+/// ```
+public struct StoredTensor: Sendable, Equatable {
+  /// The element type.
+  public let dtype: DType
+  /// The size of each dimension; `[]` for a scalar (rank 0).
+  public let shape: [Int]
+  /// The elements as little-endian bytes in row-major order: `count * dtype.byteCount` bytes.
+  public let bytes: [UInt8]
+
+  /// The number of elements, the product of ``shape`` (1 for a scalar).
+  public var count: Int { shape.reduce(1, *) }
+
+  /// Creates a stored tensor from raw little-endian bytes in row-major order.
+  ///
+  /// - Parameters:
+  ///   - dtype: The element type.
+  ///   - shape: The dimensions; every entry must be non-negative.
+  ///   - bytes: Exactly `shape.reduce(1, *) * dtype.byteCount` bytes.
+  /// - Throws: ``TensorIOError/byteCountMismatch(dtype:shape:expected:found:)`` when the byte
+  ///   count does not match, or when the shape has a negative entry or overflows.
+  public init(dtype: DType, shape: [Int], bytes: [UInt8]) throws {
+    guard let needed = StoredTensor.byteCount(dtype: dtype, shape: shape), needed == bytes.count
+    else {
+      let needed = StoredTensor.byteCount(dtype: dtype, shape: shape) ?? -1
+      throw TensorIOError.byteCountMismatch(
+        dtype: dtype, shape: shape, expected: needed, found: bytes.count)
+    }
+    self.init(unchecked: dtype, shape: shape, bytes: bytes)
+  }
+
+  /// Creates a stored tensor whose byte count the caller has already checked.
+  init(unchecked dtype: DType, shape: [Int], bytes: [UInt8]) {
+    self.dtype = dtype
+    self.shape = shape
+    self.bytes = bytes
+  }
+
+  /// The bytes that `count` elements of `dtype` in `shape` occupy, or `nil` if the shape has a
+  /// negative entry or the size overflows `Int`.
+  static func byteCount(dtype: DType, shape: [Int]) -> Int? {
+    var total = dtype.byteCount
+    for dimension in shape {
+      guard dimension >= 0 else { return nil }
+      let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+      if overflow { return nil }
+      total = product
+    }
+    return total
+  }
+
+  /// Stores a floating-point tensor in its own precision: `Float` as `F32`, `Double` as `F64`
+  /// (PyTorch saving a `torch.float32` / `torch.float64` tensor).
+  ///
+  /// - Parameter tensor: The tensor to store; its bytes are copied as they are.
+  public init<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>) {
+    let dtype: DType = MemoryLayout<Scalar>.size == 8 ? .float64 : .float32
+    self.init(tensor, as: dtype)
+  }
+
+  /// Stores a floating-point tensor as the given floating-point dtype, rounding to nearest with
+  /// ties to even when it is narrower (PyTorch `tensor.to(torch.float16)` before saving).
+  ///
+  /// - Parameters:
+  ///   - tensor: The tensor to store.
+  ///   - dtype: `float16`, `bfloat16`, `float32` or `float64`.
+  /// - Precondition: `dtype.isFloatingPoint`.
+  public init<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>, as dtype: DType) {
+    precondition(dtype.isFloatingPoint, "StoredTensor(_:as:) needs a floating dtype, got \(dtype)")
+    var bytes = [UInt8](repeating: 0, count: tensor.count * dtype.byteCount)
+    tensor.withUnsafeBufferPointer { source in
+      bytes.withUnsafeMutableBytes { destination in
+        if (Scalar.self == Float.self && dtype == .float32)
+          || (Scalar.self == Double.self && dtype == .float64)
+        {
+          destination.copyMemory(from: UnsafeRawBufferPointer(source))
+          return
+        }
+        for (i, value) in source.enumerated() {
+          switch dtype {
+          case .float16:
+            destination.storeBytes(
+              of: HalfPrecision.halfBits(from: Double(value)), toByteOffset: 2 * i, as: UInt16.self)
+          case .bfloat16:
+            destination.storeBytes(
+              of: HalfPrecision.bfloat16Bits(from: Double(value)), toByteOffset: 2 * i,
+              as: UInt16.self)
+          case .float32:
+            destination.storeBytes(of: Float(value), toByteOffset: 4 * i, as: Float.self)
+          default:
+            destination.storeBytes(of: Double(value), toByteOffset: 8 * i, as: Double.self)
+          }
+        }
+      }
+    }
+    self.init(unchecked: dtype, shape: tensor.shape, bytes: bytes)
+  }
+
+  /// Stores integers as the dtype of their Swift type: `Int64` (and `Int`) as `I64`, `Int32` as
+  /// `I32`, `UInt8` as `U8`, and so on (PyTorch `torch.tensor(values, dtype=torch.long)`).
+  ///
+  /// - Parameters:
+  ///   - values: The elements in row-major order.
+  ///   - shape: The dimensions; their product must equal `values.count`.
+  /// - Precondition: `shape.reduce(1, *) == values.count`, and the integer type is 8, 16, 32
+  ///   or 64 bits wide.
+  public init<Integer: FixedWidthInteger>(integers values: [Integer], shape: [Int]) {
+    precondition(
+      shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
+      "shape \(shape) does not hold \(values.count) values")
+    let dtype: DType
+    switch (Integer.bitWidth, Integer.isSigned) {
+    case (8, true): dtype = .int8
+    case (16, true): dtype = .int16
+    case (32, true): dtype = .int32
+    case (64, true): dtype = .int64
+    case (8, false): dtype = .uint8
+    case (16, false): dtype = .uint16
+    case (32, false): dtype = .uint32
+    case (64, false): dtype = .uint64
+    default: preconditionFailure("no stored dtype for \(Integer.bitWidth)-bit integers")
+    }
+    var bytes = [UInt8](repeating: 0, count: values.count * dtype.byteCount)
+    bytes.withUnsafeMutableBytes { destination in
+      for (i, value) in values.enumerated() {
+        destination.storeBytes(
+          of: value.littleEndian, toByteOffset: i * dtype.byteCount, as: Integer.self)
+      }
+    }
+    self.init(unchecked: dtype, shape: shape, bytes: bytes)
+  }
+
+  /// Stores booleans as `BOOL`, one byte each (NumPy `bool_`, PyTorch `torch.bool`).
+  ///
+  /// - Precondition: `shape.reduce(1, *) == values.count`.
+  public init(booleans values: [Bool], shape: [Int]) {
+    precondition(
+      shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
+      "shape \(shape) does not hold \(values.count) values")
+    self.init(unchecked: .bool, shape: shape, bytes: values.map { $0 ? 1 : 0 })
+  }
+}
