@@ -40,3 +40,8 @@ func headerFile(_ header: [UInt8], data: [UInt8] = []) -> Data {
 func littleEndianBytes<T>(_ values: [T]) -> [UInt8] {
   values.withUnsafeBytes { Array($0) }
 }
+
+/// `count` zero bytes.
+func zeros(_ count: Int) -> [UInt8] {
+  [UInt8](repeating: 0, count: count)
+}
