@@ -8,6 +8,9 @@ indirect enum PythonLiteral: Equatable {
   case string(String)
   /// An integer's decimal digits with an optional leading `-` (any size).
   case integer(String)
+  /// A float literal as written, such as `2.0` or `1e5` (never valid in a header, but
+  /// reported as a wrong value rather than a syntax error).
+  case float(String)
   case bool(Bool)
   case none
   case tuple([PythonLiteral])
@@ -19,6 +22,7 @@ indirect enum PythonLiteral: Equatable {
     switch self {
     case .string(let string): return "'" + string + "'"
     case .integer(let digits): return digits
+    case .float(let literal): return literal
     case .bool(let value): return value ? "True" : "False"
     case .none: return "None"
     case .tuple(let elements):
@@ -96,7 +100,7 @@ private struct PythonLiteralParser {
     case 0x22, 0x27:
       return .string(try parseString())
     case 0x2D, 0x2B, 0x30...0x39:
-      return .integer(try parseInteger())
+      return try parseNumber()
     default:
       let words = [("True", PythonLiteral.bool(true)), ("False", .bool(false)), ("None", .none)]
       for (word, value) in words
@@ -184,7 +188,7 @@ private struct PythonLiteralParser {
     throw error("unterminated string", at: start)
   }
 
-  private mutating func parseInteger() throws -> String {
+  private mutating func parseNumber() throws -> PythonLiteral {
     let start = position
     var negative = false
     if bytes[position] == 0x2D || bytes[position] == 0x2B {
@@ -195,14 +199,41 @@ private struct PythonLiteralParser {
     while position < bytes.count, (0x30...0x39).contains(bytes[position]) { position += 1 }
     var digits = String(decoding: bytes[digitsStart..<position], as: UTF8.self)
     guard !digits.isEmpty else { throw error("expected digits", at: start) }
+    if position < bytes.count, bytes[position] == 0x2E || bytes[position] | 0x20 == 0x65 {
+      return .float(try parseFloatTail(from: start))
+    }
     if position < bytes.count, bytes[position] == 0x4C || bytes[position] == 0x6C {
       position += 1  // Python 2's long suffix, as NumPy's `_filter_header` accepts.
     }
-    if position < bytes.count, bytes[position] == 0x2E || isIdentifierByte(bytes[position]) {
-      throw error("expected an integer", at: start)
+    if position < bytes.count, isIdentifierByte(bytes[position]) {
+      throw error("expected a number", at: start)
     }
     digits = String(digits.drop(while: { $0 == "0" }))
     if digits.isEmpty { digits = "0" }
-    return negative && digits != "0" ? "-" + digits : digits
+    return .integer(negative && digits != "0" ? "-" + digits : digits)
+  }
+
+  /// Consumes the fraction and exponent of a float literal whose digits start at `start`.
+  private mutating func parseFloatTail(from start: Int) throws -> String {
+    func skipDigits() -> Int {
+      let first = position
+      while position < bytes.count, (0x30...0x39).contains(bytes[position]) { position += 1 }
+      return position - first
+    }
+    if position < bytes.count, bytes[position] == 0x2E {
+      position += 1
+      _ = skipDigits()
+    }
+    if position < bytes.count, bytes[position] | 0x20 == 0x65 {
+      position += 1
+      if position < bytes.count, bytes[position] == 0x2B || bytes[position] == 0x2D {
+        position += 1
+      }
+      guard skipDigits() > 0 else { throw error("invalid float literal", at: start) }
+    }
+    if position < bytes.count, isIdentifierByte(bytes[position]) {
+      throw error("expected a number", at: start)
+    }
+    return String(decoding: bytes[start..<position], as: UTF8.self)
   }
 }
