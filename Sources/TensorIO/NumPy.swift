@@ -52,7 +52,8 @@ public enum NumPy {
           path: path, offset: header.dataStart + needed, count: available - needed)
       }
       return StoredTensor(
-        unchecked: header.dtype, shape: header.shape, bytes: Array(file[header.dataStart...]))
+        unchecked: header.dtype, shape: header.shape,
+        copying: UnsafeRawBufferPointer(rebasing: file[header.dataStart...]))
     }
   }
 

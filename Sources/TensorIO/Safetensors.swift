@@ -39,7 +39,8 @@ public enum Safetensors {
       for entry in header.entries {
         let range = (header.dataStart + entry.begin)..<(header.dataStart + entry.end)
         tensors[entry.name] = StoredTensor(
-          unchecked: entry.dtype, shape: entry.shape, bytes: Array(file[range]))
+          unchecked: entry.dtype, shape: entry.shape,
+          copying: UnsafeRawBufferPointer(rebasing: file[range]))
       }
       return SafetensorsContents(
         path: path, names: header.entries.map(\.name), metadata: header.metadata,
@@ -65,7 +66,7 @@ public enum Safetensors {
   ) throws -> Data {
     let ordered = try sorted(tensors, path: "<memory>")
     var data = Data()
-    serialize(ordered, metadata: metadata) { data.append(contentsOf: $0) }
+    serialize(ordered, metadata: metadata) { appendBytes($0, to: &data) }
     return data
   }
 

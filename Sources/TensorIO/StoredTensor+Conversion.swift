@@ -1,7 +1,7 @@
 // Converting a StoredTensor's bytes to a floating-point Tensor or to integers.
 //
 // Every loop reads straight from the byte buffer with `loadUnaligned`; a dtype that matches the
-// target precision is a single memory copy.
+// target precision is a single memory copy (through `copyBytes`, see ByteCopy.swift).
 
 import TensorCore
 
@@ -19,11 +19,23 @@ extension StoredTensor {
   public func floatingPoint<Scalar: TensorScalar>(
     as type: Scalar.Type = Scalar.self
   ) -> Tensor<Scalar> {
+    // Calls with concrete types get specialized copies whose loops convert directly; an
+    // unspecialized generic loop is 10-50x slower. The casts are identities.
+    if Scalar.self == Float.self {
+      return unsafeBitCast(converted(to: Float.self), to: Tensor<Scalar>.self)
+    }
+    if Scalar.self == Double.self {
+      return unsafeBitCast(converted(to: Double.self), to: Tensor<Scalar>.self)
+    }
+    return converted(to: Scalar.self)
+  }
+
+  private func converted<Scalar: TensorScalar>(to type: Scalar.Type) -> Tensor<Scalar> {
     Tensor<Scalar>(shape: shape) { destination in
       bytes.withUnsafeBytes { source in
         switch dtype {
         case .float32 where Scalar.self == Float.self, .float64 where Scalar.self == Double.self:
-          UnsafeMutableRawBufferPointer(destination).copyMemory(from: source)
+          copyBytes(source, to: UnsafeMutableRawBufferPointer(destination))
         case .float16:
           convert(source, into: destination) { (bits: UInt16) in
             Scalar(HalfPrecision.float(fromHalf: bits))
@@ -114,7 +126,7 @@ private func load<Integer: FixedWidthInteger>(
 ) -> [Integer] {
   let count = source.count / MemoryLayout<Integer>.size
   return [Integer](unsafeUninitializedCapacity: count) { buffer, initialized in
-    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+    copyBytes(source, to: UnsafeMutableRawBufferPointer(buffer))
     initialized = count
   }
 }

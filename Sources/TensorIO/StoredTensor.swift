@@ -50,6 +50,16 @@ public struct StoredTensor: Sendable, Equatable {
     self.bytes = bytes
   }
 
+  /// Creates a stored tensor by copying `source` (one `memcpy`), whose byte count the caller
+  /// has already checked.
+  init(unchecked dtype: DType, shape: [Int], copying source: UnsafeRawBufferPointer) {
+    let bytes = [UInt8](unsafeUninitializedCapacity: source.count) { buffer, initialized in
+      copyBytes(source, to: UnsafeMutableRawBufferPointer(buffer))
+      initialized = source.count
+    }
+    self.init(unchecked: dtype, shape: shape, bytes: bytes)
+  }
+
   /// The bytes that `count` elements of `dtype` in `shape` occupy, or `nil` if the shape has a
   /// negative entry or the size overflows `Int`.
   static func byteCount(dtype: DType, shape: [Int]) -> Int? {
@@ -81,13 +91,29 @@ public struct StoredTensor: Sendable, Equatable {
   /// - Precondition: `dtype.isFloatingPoint`.
   public init<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>, as dtype: DType) {
     precondition(dtype.isFloatingPoint, "StoredTensor(_:as:) needs a floating dtype, got \(dtype)")
+    // As in `floatingPoint(as:)`: specialized copies for Float and Double (identity casts).
+    let bytes: [UInt8]
+    if Scalar.self == Float.self {
+      bytes = Self.encode(unsafeBitCast(tensor, to: Tensor<Float>.self), as: dtype)
+    } else if Scalar.self == Double.self {
+      bytes = Self.encode(unsafeBitCast(tensor, to: Tensor<Double>.self), as: dtype)
+    } else {
+      bytes = Self.encode(tensor, as: dtype)
+    }
+    self.init(unchecked: dtype, shape: tensor.shape, bytes: bytes)
+  }
+
+  /// The little-endian bytes of `tensor`'s elements converted to the floating-point `dtype`.
+  private static func encode<Scalar: TensorScalar>(
+    _ tensor: Tensor<Scalar>, as dtype: DType
+  ) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: tensor.count * dtype.byteCount)
     tensor.withUnsafeBufferPointer { source in
       bytes.withUnsafeMutableBytes { destination in
         if (Scalar.self == Float.self && dtype == .float32)
           || (Scalar.self == Double.self && dtype == .float64)
         {
-          destination.copyMemory(from: UnsafeRawBufferPointer(source))
+          copyBytes(UnsafeRawBufferPointer(source), to: destination)
           return
         }
         for (i, value) in source.enumerated() {
@@ -107,7 +133,7 @@ public struct StoredTensor: Sendable, Equatable {
         }
       }
     }
-    self.init(unchecked: dtype, shape: tensor.shape, bytes: bytes)
+    return bytes
   }
 
   /// Stores integers as the dtype of their Swift type: `Int64` (and `Int`) as `I64`, `Int32` as
