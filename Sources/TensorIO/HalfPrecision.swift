@@ -57,6 +57,7 @@ public enum HalfPrecision {
 
   /// Rounds a Double to a narrower IEEE binary format with the given field widths
   /// (`exponentBits + fractionBits <= 15`) and returns its bit pattern.
+  @inline(__always)
   static func narrow(_ value: Double, exponentBits: Int, fractionBits: Int) -> UInt16 {
     let bits = value.bitPattern
     let sign = UInt16(bits >> 63) << UInt16(exponentBits + fractionBits)
@@ -90,6 +91,7 @@ public enum HalfPrecision {
   }
 
   /// `value / 2^shift` rounded to nearest, ties to even (`shift >= 1`).
+  @inline(__always)
   static func roundingShift(_ value: UInt64, by shift: Int) -> UInt64 {
     // value < 2^53, so for shift > 54 the quotient is 0 and the remainder below one half.
     if shift > 54 { return 0 }
