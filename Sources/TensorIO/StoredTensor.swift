@@ -10,6 +10,9 @@ import TensorCore
 /// ``floatingPoint(as:)`` (PyTorch `tensor.float()` / `tensor.double()`), or to integers with
 /// ``integers()`` (class labels).
 ///
+/// Two stored tensors are equal when their dtypes, shapes and bytes are equal (so `0.0` and
+/// `-0.0` differ, and a NaN equals the same NaN).
+///
 /// ```swift
 /// let labels = StoredTensor(integers: [Int64(3), 1, 4], shape: [3])
 /// print(labels.dtype, try labels.integers())   // int64 [3, 1, 4]
@@ -142,32 +145,19 @@ public struct StoredTensor: Sendable, Equatable {
   /// - Parameters:
   ///   - values: The elements in row-major order.
   ///   - shape: The dimensions; their product must equal `values.count`.
-  /// - Precondition: `shape.reduce(1, *) == values.count`, and the integer type is 8, 16, 32
-  ///   or 64 bits wide.
-  public init<Integer: FixedWidthInteger>(integers values: [Integer], shape: [Int]) {
+  /// - Precondition: `shape.reduce(1, *) == values.count`.
+  public init<Integer: StorableInteger>(integers values: [Integer], shape: [Int]) {
     precondition(
       shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
       "shape \(shape) does not hold \(values.count) values")
-    let dtype: DType
-    switch (Integer.bitWidth, Integer.isSigned) {
-    case (8, true): dtype = .int8
-    case (16, true): dtype = .int16
-    case (32, true): dtype = .int32
-    case (64, true): dtype = .int64
-    case (8, false): dtype = .uint8
-    case (16, false): dtype = .uint16
-    case (32, false): dtype = .uint32
-    case (64, false): dtype = .uint64
-    default: preconditionFailure("no stored dtype for \(Integer.bitWidth)-bit integers")
-    }
-    var bytes = [UInt8](repeating: 0, count: values.count * dtype.byteCount)
-    bytes.withUnsafeMutableBytes { destination in
-      for (i, value) in values.enumerated() {
-        destination.storeBytes(
-          of: value.littleEndian, toByteOffset: i * dtype.byteCount, as: Integer.self)
+    // The host is little-endian (checked in DType.swift), so the array's memory is the file's.
+    let bytes = values.withUnsafeBytes { source in
+      [UInt8](unsafeUninitializedCapacity: source.count) { buffer, initialized in
+        copyBytes(source, to: UnsafeMutableRawBufferPointer(buffer))
+        initialized = source.count
       }
     }
-    self.init(unchecked: dtype, shape: shape, bytes: bytes)
+    self.init(unchecked: Integer.storedDType, shape: shape, bytes: bytes)
   }
 
   /// Stores booleans as `BOOL`, one byte each (NumPy `bool_`, PyTorch `torch.bool`).
@@ -179,4 +169,52 @@ public struct StoredTensor: Sendable, Equatable {
       "shape \(shape) does not hold \(values.count) values")
     self.init(unchecked: .bool, shape: shape, bytes: values.map { $0 ? 1 : 0 })
   }
+}
+
+/// An integer type that ``StoredTensor/init(integers:shape:)`` can store: the standard
+/// fixed-width integers, each with the dtype of its width and signedness.
+public protocol StorableInteger: FixedWidthInteger {
+  /// The dtype that stores values of this type (`Int64` is ``DType/int64``, ...).
+  static var storedDType: DType { get }
+}
+
+extension Int8: StorableInteger {
+  /// ``DType/int8``.
+  public static var storedDType: DType { .int8 }
+}
+extension Int16: StorableInteger {
+  /// ``DType/int16``.
+  public static var storedDType: DType { .int16 }
+}
+extension Int32: StorableInteger {
+  /// ``DType/int32``.
+  public static var storedDType: DType { .int32 }
+}
+extension Int64: StorableInteger {
+  /// ``DType/int64``.
+  public static var storedDType: DType { .int64 }
+}
+extension Int: StorableInteger {
+  /// ``DType/int64`` on 64-bit platforms, ``DType/int32`` on 32-bit ones.
+  public static var storedDType: DType { bitWidth == 64 ? .int64 : .int32 }
+}
+extension UInt8: StorableInteger {
+  /// ``DType/uint8``.
+  public static var storedDType: DType { .uint8 }
+}
+extension UInt16: StorableInteger {
+  /// ``DType/uint16``.
+  public static var storedDType: DType { .uint16 }
+}
+extension UInt32: StorableInteger {
+  /// ``DType/uint32``.
+  public static var storedDType: DType { .uint32 }
+}
+extension UInt64: StorableInteger {
+  /// ``DType/uint64``.
+  public static var storedDType: DType { .uint64 }
+}
+extension UInt: StorableInteger {
+  /// ``DType/uint64`` on 64-bit platforms, ``DType/uint32`` on 32-bit ones.
+  public static var storedDType: DType { bitWidth == 64 ? .uint64 : .uint32 }
 }

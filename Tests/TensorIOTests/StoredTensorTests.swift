@@ -143,4 +143,20 @@ import Testing
     let scalar = StoredTensor(integers: [Int64(7)], shape: [])
     #expect(scalar.floatingPoint(as: Double.self).scalar == 7)
   }
+
+  // Regression: in release builds the same-precision copy returned an already-freed tensor
+  // (swiftlang/swift#90477, see ByteCopy.swift). Run the suite with `-c release` to cover it.
+  @Test func sameAndMixedPrecisionConversionsSurviveUse() throws {
+    var generator = SeededGenerator(seed: 3)
+    let floats = Tensor<Float>(randomNormal: [64, 1024], using: &generator)
+    let doubles = Tensor<Double>(randomNormal: [32, 1024], using: &generator)
+    let file = try Safetensors.encode([("f", StoredTensor(floats)), ("d", StoredTensor(doubles))])
+    let contents = try Safetensors.decode(file)
+    for _ in 0..<3 {
+      let f = try contents.tensor(named: "f").floatingPoint(as: Float.self)
+      let d = try contents.tensor(named: "d").floatingPoint(as: Double.self)
+      let widened = try contents.tensor(named: "f").floatingPoint(as: Double.self)
+      #expect(f == floats && d == doubles && widened == Tensor<Double>(floats))
+    }
+  }
 }
