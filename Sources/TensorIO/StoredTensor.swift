@@ -196,7 +196,13 @@ extension Int64: StorableInteger {
 }
 extension Int: StorableInteger {
   /// ``DType/int64`` on 64-bit platforms, ``DType/int32`` on 32-bit ones.
-  public static var storedDType: DType { bitWidth == 64 ? .int64 : .int32 }
+  public static var storedDType: DType {
+    #if _pointerBitWidth(_64)
+      return .int64
+    #else
+      return .int32
+    #endif
+  }
 }
 extension UInt8: StorableInteger {
   /// ``DType/uint8``.
@@ -216,5 +222,11 @@ extension UInt64: StorableInteger {
 }
 extension UInt: StorableInteger {
   /// ``DType/uint64`` on 64-bit platforms, ``DType/uint32`` on 32-bit ones.
-  public static var storedDType: DType { bitWidth == 64 ? .uint64 : .uint32 }
+  public static var storedDType: DType {
+    #if _pointerBitWidth(_64)
+      return .uint64
+    #else
+      return .uint32
+    #endif
+  }
 }
