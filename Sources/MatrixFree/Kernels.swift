@@ -167,6 +167,7 @@ extension UnsafeMutablePointer {
 
 extension Tensor {
   /// Calls `body` with the address of the elements (never nil: tensors always own storage).
+  @discardableResult
   func withBase<R>(_ body: (UnsafePointer<Scalar>) throws -> R) rethrows -> R {
     try withUnsafeBufferPointer { buffer in
       guard let base = buffer.baseAddress else { preconditionFailure("tensor without storage") }
@@ -175,6 +176,7 @@ extension Tensor {
   }
 
   /// Calls `body` with the mutable address of the elements, copying shared storage first.
+  @discardableResult
   mutating func withMutableBase<R>(_ body: (UnsafeMutablePointer<Scalar>) throws -> R) rethrows -> R {
     try withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { preconditionFailure("tensor without storage") }

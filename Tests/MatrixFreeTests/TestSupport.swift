@@ -44,16 +44,17 @@ struct KnownSpectrum<S: TensorScalar> {
     } else {
       for i in 0..<n { q[i * n + i] = 1 }
     }
-    var a = [Double](repeating: 0, count: n * n)
-    for k in 0..<n {
-      let lambda = eigenvalues[k]
-      for i in 0..<n where q[k * n + i] != 0 {
-        let s = lambda * q[k * n + i]
-        for j in 0..<n { a[i * n + j] += s * q[k * n + j] }
+    // A = Qᵀ diag(lambda) Q with the eigenvectors as the rows of Q (BLAS, in Double).
+    let qt = Tensor<Double>(shape: [n, n], scalars: q)
+    let scaled = qt * Tensor<Double>(shape: [n, 1], scalars: eigenvalues)
+    var a = qt.matmul(scaled, transposeSelf: true).scalars
+    for i in 0..<n {
+      for j in 0..<i {
+        let m = (a[i * n + j] + a[j * n + i]) / 2
+        a[i * n + j] = m
+        a[j * n + i] = m
       }
     }
-    // Symmetrize exactly.
-    for i in 0..<n { for j in 0..<i { let m = (a[i * n + j] + a[j * n + i]) / 2; a[i * n + j] = m; a[j * n + i] = m } }
     matrix = Tensor(shape: [n, n], scalars: a.map { S($0) })
     eigenvectors = (0..<n).map { k in Array(q[k * n..<(k + 1) * n]) }
   }
