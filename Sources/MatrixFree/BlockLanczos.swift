@@ -26,6 +26,8 @@ struct ThickRestartLanczos<S: TensorScalar> {
   private(set) var applied = 0
   /// Rows applied..<applied+pending are the next block U (orthonormal to V).
   private(set) var pending = 0
+  /// The size of the block applied in the previous step (0 after a restart).
+  private var previousBlock = 0
   /// H, row-major with leading dimension maxBasis.
   private var h: [Double]
   /// B = U A Vᵀ (pending x applied), leading dimension maxBasis.
@@ -51,7 +53,8 @@ struct ThickRestartLanczos<S: TensorScalar> {
 
   /// Orthonormalizes the starting block (random Gaussian when nil) into the first pending rows.
   mutating func start(with block: Tensor<S>?, using generator: inout some RandomNumberGenerator) {
-    var w = block ?? Tensor<S>(randomNormal: [blockSize, dimension], using: &generator)
+    var w =
+      block ?? ProbeDistribution.gaussian.block(blockSize, dimension: dimension, using: &generator)
     let n = dimension
     let b = blockSize
     let accepted = w.withMutableBase { wp in
@@ -72,7 +75,8 @@ struct ThickRestartLanczos<S: TensorScalar> {
     let p = applied
     let q = pending
     precondition(q > 0 && p + q <= maxBasis, "Lanczos step with \(p) + \(q) rows, max \(maxBasis)")
-    var w = try linearOperator.checkedApply(basis.tensor(rows: p..<p + q), matvecsSoFar: matvecCount)
+    var w = try linearOperator.checkedApply(
+      basis.tensor(rows: p..<p + q), matvecsSoFar: matvecCount)
     matvecCount += q
     steps += 1
     let total = p + q
@@ -80,7 +84,8 @@ struct ThickRestartLanczos<S: TensorScalar> {
     let ld = maxBasis
     let (accepted, r) = w.withMutableBase { wp in
       let reference = (0..<q).map { Kernels.dot(wp + $0 * n, wp + $0 * n, count: n).squareRoot() }
-      let c = GramSchmidt.projectOut(wp, count: q, basis: basis, basisRows: total)
+      let c = GramSchmidt.projectOut(
+        wp, count: q, basis: basis, basisRows: total, recentRows: q + previousBlock)
       for j in 0..<q {
         for i in 0..<total {
           h[i * ld + p + j] = c[j * total + i]
@@ -100,6 +105,7 @@ struct ThickRestartLanczos<S: TensorScalar> {
     }
     applied = total
     pending = accepted
+    previousBlock = q
     for index in coupling.indices { coupling[index] = 0 }
     for i in 0..<accepted {
       for j in 0..<q { coupling[i * ld + p + j] = r[j * q + i] }
@@ -165,6 +171,7 @@ struct ThickRestartLanczos<S: TensorScalar> {
     for j in 0..<k { identity[j * k + j] = 1 }
     ritzCoefficients = identity
     applied = k
+    previousBlock = 0
     restarts += 1
   }
 

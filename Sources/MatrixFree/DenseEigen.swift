@@ -32,10 +32,13 @@ public func symmetricEigendecomposition<Scalar: TensorScalar>(
   var a = matrix
   var values = Tensor<Scalar>(zeros: [n])
   let info = a.withMutableBase { ap in
-    values.withMutableBase { vp in Scalar.symmetricEigen(n: n, a: ap, eigenvalues: vp, vectors: true) }
+    values.withMutableBase { vp in
+      Scalar.symmetricEigen(n: n, a: ap, eigenvalues: vp, vectors: true)
+    }
   }
   guard info == 0 else {
-    throw MatrixFreeError.lapackFailure(routine: "\(Scalar.self == Float.self ? "s" : "d")syevd", info: info)
+    throw MatrixFreeError.lapackFailure(
+      routine: "\(Scalar.self == Float.self ? "s" : "d")syevd", info: info)
   }
   // LAPACK leaves the eigenvectors as columns of the row-major a.
   return (values, a.transposed())

@@ -91,7 +91,9 @@ extension Kernels {
   }
 
   @inline(__always)
-  static func largestNegativeLoop<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ count: Int) -> Bool {
+  static func largestNegativeLoop<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ count: Int)
+    -> Bool
+  {
     var best: T = 0
     var negative = false
     for i in 0..<count where Swift.abs(x[i]) > best {

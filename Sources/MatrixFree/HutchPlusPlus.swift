@@ -90,7 +90,8 @@ public func hutchPlusPlusTrace<Operator: LinearOperator>(
   precondition(
     maxMatvecs >= 2 * lowRankDimension + 2,
     "maxMatvecs \(maxMatvecs) must cover the sketch (2 x \(lowRankDimension)) and 2 samples")
-  precondition(minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
+  precondition(
+    minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
   precondition(blockSize >= 1, "blockSize must be at least 1, got \(blockSize)")
   return try hutchPlusPlus(
     of: linearOperator, lowRankDimension: lowRankDimension, distribution: distribution,

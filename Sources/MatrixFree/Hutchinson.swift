@@ -55,9 +55,11 @@ public func hutchinsonTrace<Operator: LinearOperator>(
   blockSize: Int = 8, using generator: inout some RandomNumberGenerator
 ) throws -> TraceEstimate {
   precondition(maxMatvecs >= 2, "maxMatvecs must be at least 2, got \(maxMatvecs)")
-  precondition(minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
+  precondition(
+    minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
   precondition(blockSize >= 1, "blockSize must be at least 1, got \(blockSize)")
-  precondition(targetRelativeError >= 0, "targetRelativeError must be >= 0, got \(targetRelativeError)")
+  precondition(
+    targetRelativeError >= 0, "targetRelativeError must be >= 0, got \(targetRelativeError)")
   let run = try sampleQuadraticForms(
     of: linearOperator, projectingOut: nil, offset: 0, distribution: distribution,
     targetRelativeError: targetRelativeError, minimumSampleCount: minimumSampleCount,
@@ -84,7 +86,9 @@ func sampleQuadraticForms<Operator: LinearOperator>(
     let k = Swift.min(blockSize, maxSamples - statistics.count)
     var z: Tensor<S> = distribution.block(k, dimension: n, using: &generator)
     if let (q, rows) = basis {
-      z.withMutableBase { GramSchmidt.projectOut($0, count: k, basis: q, basisRows: rows) }
+      z.withMutableBase {
+        GramSchmidt.projectOut($0, count: k, basis: q, basisRows: rows, singlePass: true)
+      }
     }
     let az = try linearOperator.checkedApply(z, matvecsSoFar: matvecsSoFar + statistics.count)
     z.withBase { zp in

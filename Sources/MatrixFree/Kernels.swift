@@ -5,13 +5,14 @@
 // calling them with Float runs the unspecialized code, where every `Double(x)` on a generic
 // scalar is a witness-table call. These kernels test the scalar type once and call a loop
 // specialized for Float or Double; the remaining generic code touches O(basis size^2) numbers,
-// not O(n). Sums accumulate in Double with four independent accumulators (accuracy and
-// instruction-level parallelism); large products go through BLAS (`Tensor.gemm`).
+// not O(n). Dot products sum in the working precision with SIMD lanes over chunks of 2048 and in
+// Double across chunks (Kernels+RowProducts.swift); large products go through BLAS
+// (`Tensor.gemm`).
 
 import TensorCore
 
 enum Kernels {
-  /// `sum_i a[i] * b[i]`, accumulated in Double.
+  /// `sum_i a[i] * b[i]`, accumulated in Double across chunks of 2048 (see ``chunkDot``).
   static func dot<S: TensorScalar>(
     _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, count: Int
   ) -> Double {
@@ -20,7 +21,7 @@ enum Kernels {
     } else if S.self == Double.self {
       return dotLoop(a.rebound(Double.self), b.rebound(Double.self), count)
     }
-    return dotLoop(a, b, count)
+    return genericDot(a, b, count)
   }
 
   /// `y[i] += alpha * x[i]`.
@@ -91,27 +92,28 @@ enum Kernels {
 
   // MARK: - Loops, specialized at the call sites above
 
+  /// Sums in the working precision over chunks of 2048 (SIMD), in Double across chunks.
   @inline(__always)
-  static func dotLoop<T: BinaryFloatingPoint>(
+  static func dotLoop<T: BinaryFloatingPoint & SIMDScalar>(
     _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ count: Int
   ) -> Double {
-    var s0 = 0.0
-    var s1 = 0.0
-    var s2 = 0.0
-    var s3 = 0.0
-    var i = 0
-    while i + 4 <= count {
-      s0 += Double(a[i]) * Double(b[i])
-      s1 += Double(a[i + 1]) * Double(b[i + 1])
-      s2 += Double(a[i + 2]) * Double(b[i + 2])
-      s3 += Double(a[i + 3]) * Double(b[i + 3])
-      i += 4
+    var total = 0.0
+    var start = 0
+    while start < count {
+      let width = Swift.min(rowProductChunk, count - start)
+      total += Double(chunkDot(a + start, b + start, width))
+      start += width
     }
-    while i < count {
-      s0 += Double(a[i]) * Double(b[i])
-      i += 1
-    }
-    return (s0 + s1) + (s2 + s3)
+    return total
+  }
+
+  /// Sums in Double (a fallback for scalar types other than Float and Double).
+  static func genericDot<T: BinaryFloatingPoint>(
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ count: Int
+  ) -> Double {
+    var total = 0.0
+    for i in 0..<count { total += Double(a[i]) * Double(b[i]) }
+    return total
   }
 
   @inline(__always)
@@ -122,7 +124,9 @@ enum Kernels {
   }
 
   @inline(__always)
-  static func scaleLoop<T: BinaryFloatingPoint>(_ x: UnsafeMutablePointer<T>, _ alpha: T, _ count: Int) {
+  static func scaleLoop<T: BinaryFloatingPoint>(
+    _ x: UnsafeMutablePointer<T>, _ alpha: T, _ count: Int
+  ) {
     for i in 0..<count { x[i] *= alpha }
   }
 
@@ -177,7 +181,8 @@ extension Tensor {
 
   /// Calls `body` with the mutable address of the elements, copying shared storage first.
   @discardableResult
-  mutating func withMutableBase<R>(_ body: (UnsafeMutablePointer<Scalar>) throws -> R) rethrows -> R {
+  mutating func withMutableBase<R>(_ body: (UnsafeMutablePointer<Scalar>) throws -> R) rethrows -> R
+  {
     try withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { preconditionFailure("tensor without storage") }
       return try body(base)

@@ -52,7 +52,7 @@ import TensorCore
 ///   - maxMatvecs: the budget of products, in vectors, including the final `count` (default
 ///     1000). When it runs out the best pairs are returned with honest `false` flags.
 ///   - blockSize: vectors per product (default 1; see above).
-///   - basisSize: the most basis vectors kept (default `min(n, max(40, 2 wanted + 4 b))`);
+///   - basisSize: the most basis vectors kept (default `min(n, max(40, 2 wanted + 8 b))`);
 ///     memory is `(basisSize + b) n` scalars.
 ///   - startingBlock: an optional `[blockSize, n]` starting block (SciPy's `v0`).
 ///   - generator: the source of the random start and of replacement directions.
@@ -90,7 +90,7 @@ public func eigenpairs<Operator: LinearOperator>(
     maxMatvecs >= minimumMatvecs,
     "maxMatvecs \(maxMatvecs) is below the \(minimumMatvecs) needed for \(wanted) Ritz pairs "
       + "with blockSize \(blockSize) and their final check")
-  let maxBasis = basisSize ?? Swift.min(n, Swift.max(40, 2 * wanted + 4 * blockSize))
+  let maxBasis = basisSize ?? Swift.min(n, Swift.max(40, 2 * wanted + 8 * blockSize))
   precondition(
     maxBasis <= n && (maxBasis == n || maxBasis >= wanted + 2 * blockSize),
     "basisSize \(maxBasis) must be n = \(n) or in \(wanted + 2 * blockSize)...\(n) "

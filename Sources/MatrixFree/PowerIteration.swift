@@ -52,7 +52,7 @@ public func deflatedPowerIteration<Operator: LinearOperator>(
   var matvecCount = 0
   var normEstimate = 0.0
   for k in 0..<count {
-    var v = Tensor<S>(randomNormal: [1, n], using: &generator)
+    var v: Tensor<S> = ProbeDistribution.gaussian.block(1, dimension: n, using: &generator)
     var eigenvalue: Double?
     for _ in 0..<maxIterations {
       v.withMutableBase { vp in

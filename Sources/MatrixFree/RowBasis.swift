@@ -78,41 +78,78 @@ final class RowBasis<S: TensorScalar> {
 
 enum GramSchmidt {
   /// Removes from each of the `count` rows at `w` (row stride n) its components along rows
-  /// `0..<basisRows` of `basis`, by block classical Gram-Schmidt (two GEMMs per pass).
+  /// `0..<basisRows` of `basis`, by block classical Gram-Schmidt.
   ///
-  /// A second pass always runs ("twice is enough"); a third runs when some row still lost more
-  /// than a factor 1/sqrt(2) of its norm in the second (Kahan-Parlett criterion).
+  /// When `recentRows > 0`, the components along the last `recentRows` basis rows (in Lanczos,
+  /// the current and previous blocks, which carry the large coefficients alpha and beta) are
+  /// removed first, twice; then passes over the whole basis run until one removes less than a
+  /// factor 1/sqrt(2) of a row's norm (the DGKS test: Daniel, Gragg, Kaufman & Stewart 1976;
+  /// ARPACK's choice), which after the local passes is usually the first. Without recent rows,
+  /// two full passes always run ("twice is enough") and a third when the second still
+  /// removed more than that factor. At most three full passes. With `singlePass`, exactly one
+  /// full pass runs: enough to apply the projector `I - Vᵀ V` (Hutch++'s probes), not to make
+  /// a new basis vector.
   ///
   /// - Returns: the `count x basisRows` coefficients `w_i . v_l` summed over the passes,
   ///   row-major, in Double.
   @discardableResult
   static func projectOut<S: TensorScalar>(
-    _ w: UnsafeMutablePointer<S>, count: Int, basis: RowBasis<S>, basisRows: Int
+    _ w: UnsafeMutablePointer<S>, count: Int, basis: RowBasis<S>, basisRows: Int,
+    recentRows: Int = 0, singlePass: Bool = false
   ) -> [Double] {
     let n = basis.dimension
     var coefficients = [Double](repeating: 0, count: count * basisRows)
     if count == 0 || basisRows == 0 { return coefficients }
-    let c = UnsafeMutablePointer<S>.allocate(capacity: count * basisRows)
-    defer { c.deallocate() }
-    var previous = (0..<count).map { Kernels.dot(w + $0 * n, w + $0 * n, count: n) }
-    for pass in 0..<3 {
-      // C = W V^T, then W -= C V.
-      Tensor<S>.gemm(
-        transposeA: false, transposeB: true, m: count, n: basisRows, k: n,
-        a: w, lda: n, b: basis.base, ldb: n, c: c, ldc: basisRows, accumulate: false)
-      for i in 0..<(count * basisRows) {
-        coefficients[i] += Double(c[i])
-        c[i] = -c[i]
+    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: count * basisRows)
+    defer { scratch.deallocate() }
+    let recent = Swift.min(recentRows, basisRows)
+    for _ in 0..<(recent > 0 ? 2 : 0) {
+      pass(w, count: count, basis: basis, rows: basisRows - recent..<basisRows, scratch: scratch)
+      for i in 0..<count {
+        for l in 0..<recent {
+          coefficients[i * basisRows + basisRows - recent + l] += scratch[i * recent + l]
+        }
       }
-      Tensor<S>.gemm(
-        transposeA: false, transposeB: false, m: count, n: n, k: basisRows,
-        a: c, lda: basisRows, b: basis.base, ldb: n, c: w, ldc: n, accumulate: true)
+    }
+    var previous = (0..<count).map { Kernels.dot(w + $0 * n, w + $0 * n, count: n) }
+    for full in 0..<3 {
+      pass(w, count: count, basis: basis, rows: 0..<basisRows, scratch: scratch)
+      for index in 0..<(count * basisRows) { coefficients[index] += scratch[index] }
       let current = (0..<count).map { Kernels.dot(w + $0 * n, w + $0 * n, count: n) }
       let settled = (0..<count).allSatisfy { current[$0] >= 0.5 * previous[$0] }
       previous = current
-      if pass >= 1 && settled { break }
+      if singlePass || (settled && (recent > 0 || full >= 1)) { break }
     }
     return coefficients
+  }
+
+  /// One classical Gram-Schmidt pass against basis rows `rows`: `C = W Vᵀ`, `W -= C V`, with
+  /// `C` (`count x rows.count`, Double) left in `scratch`.
+  static func pass<S: TensorScalar>(
+    _ w: UnsafeMutablePointer<S>, count: Int, basis: RowBasis<S>, rows: Range<Int>,
+    scratch: UnsafeMutablePointer<Double>
+  ) {
+    let n = basis.dimension
+    let m = rows.count
+    let v = UnsafePointer(basis.row(rows.lowerBound))
+    if count <= Kernels.maxRowsForRowProducts {
+      Kernels.rowProducts(UnsafePointer(w), count: count, v, rows: m, n: n, into: scratch)
+      Kernels.subtractRowCombinations(
+        UnsafePointer(scratch), count: count, v, rows: m, n: n, from: w)
+      return
+    }
+    let c = UnsafeMutablePointer<S>.allocate(capacity: count * m)
+    defer { c.deallocate() }
+    Tensor<S>.gemm(
+      transposeA: false, transposeB: true, m: count, n: m, k: n,
+      a: w, lda: n, b: v, ldb: n, c: c, ldc: m, accumulate: false)
+    for index in 0..<(count * m) {
+      scratch[index] = Double(c[index])
+      c[index] = -c[index]
+    }
+    Tensor<S>.gemm(
+      transposeA: false, transposeB: false, m: count, n: n, k: m,
+      a: c, lda: m, b: v, ldb: n, c: w, ldc: n, accumulate: true)
   }
 
   /// Orthonormalizes the `count` rows at `w`, which are already orthogonal to rows
@@ -171,7 +208,7 @@ enum GramSchmidt {
     let n = basis.dimension
     precondition(rows < n, "no direction is left: \(rows) orthonormal rows in R^\(n)")
     for _ in 0..<8 {
-      let sample = Tensor<S>(randomNormal: [n], using: &generator)
+      let sample: Tensor<S> = ProbeDistribution.gaussian.block(1, dimension: n, using: &generator)
       sample.withBase { Kernels.copy(from: $0, to: destination, count: n) }
       let before = Kernels.dot(destination, destination, count: n).squareRoot()
       projectOut(destination, count: 1, basis: basis, basisRows: rows)

@@ -134,7 +134,9 @@ func lanczosTridiagonals<Operator: LinearOperator>(
         let reference = Kernels.dot(wr, wr, count: n).squareRoot()
         let alpha: Double
         if reorthogonalize {
-          alpha = GramSchmidt.projectOut(wr, count: 1, basis: basis, basisRows: step + 1)[step]
+          alpha =
+            GramSchmidt.projectOut(
+              wr, count: 1, basis: basis, basisRows: step + 1, recentRows: 2)[step]
         } else {
           alpha = Kernels.dot(wr, basis.row(slot), count: n)
           Kernels.axpy(-alpha, basis.row(slot), wr, count: n)
@@ -160,7 +162,8 @@ func lanczosTridiagonals<Operator: LinearOperator>(
 /// Nodes (eigenvalues of T, ascending) and weights (squared first components of its unit
 /// eigenvectors) of the tridiagonal `T` with diagonal `alpha` and off-diagonal `beta`, by LAPACK
 /// `dstev` in Double.
-func gaussQuadrature(alpha: [Double], beta: [Double]) throws -> (nodes: [Double], weights: [Double]) {
+func gaussQuadrature(alpha: [Double], beta: [Double]) throws -> (nodes: [Double], weights: [Double])
+{
   let m = alpha.count
   var d = alpha
   var e = beta + [Double](repeating: 0, count: Swift.max(1, m - beta.count))

@@ -20,7 +20,8 @@ import Testing
   let layer1 = try symmetricEigendecomposition(
     of: Tensor<Double>(shape: [4, 4], scalars: [8, 8, 4, 4, 8, 8, 4, 4, 4, 4, 2, 2, 4, 4, 2, 2]))
   expectClose(layer1.eigenvalues.scalars[3], 20, atol: 1e-12)
-  let layer2 = try symmetricEigendecomposition(of: Tensor<Double>(shape: [2, 2], scalars: [50, 50, 50, 50]))
+  let layer2 = try symmetricEigendecomposition(
+    of: Tensor<Double>(shape: [2, 2], scalars: [50, 50, 50, 50]))
   expectClose(layer2.eigenvalues.scalars[1], 100, atol: 1e-12)
 }
 
@@ -28,7 +29,9 @@ func denseRoundTrip<S: TensorScalar>(_: S.Type) throws {
   let spectrum = KnownSpectrum<S>(linspace(-5, 5, 37), seed: 41)
   let assembled = try denseMatrix(of: spectrum.dense, blockSize: 5)
   #expect(assembled.shape == [37, 37])
-  let difference = zip(assembled.scalars, spectrum.matrix.scalars).map { Swift.abs(Double($0) - Double($1)) }.max() ?? 1
+  let difference =
+    zip(assembled.scalars, spectrum.matrix.scalars).map { Swift.abs(Double($0) - Double($1)) }.max()
+    ?? 1
   #expect(difference < (S.self == Double.self ? 1e-13 : 1e-5))
   let (values, _) = try symmetricEigendecomposition(of: assembled)
   for (value, e) in zip(values.scalars, spectrum.eigenvalues) {
@@ -41,7 +44,10 @@ func denseRoundTrip<S: TensorScalar>(_: S.Type) throws {
 
 @Test func denseMatrixRefusesTooMuchMemory() throws {
   let big = ClosureOperator<Float>(dimension: 300_000) { $0 }
-  #expect(throws: MatrixFreeError.denseMatrixTooLarge(dimension: 300_000, bytes: 360_000_000_000, limit: 1 << 30)) {
+  #expect(
+    throws: MatrixFreeError.denseMatrixTooLarge(
+      dimension: 300_000, bytes: 360_000_000_000, limit: 1 << 30)
+  ) {
     _ = try denseMatrix(of: big)
   }
   let small = ClosureOperator<Double>(dimension: 100) { $0 }

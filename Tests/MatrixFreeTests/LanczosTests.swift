@@ -11,18 +11,25 @@ func checkPairs<S: TensorScalar>(
   sourceLocation: SourceLocation = #_sourceLocation
 ) {
   #expect(result.eigenvalues.count == expected.count, sourceLocation: sourceLocation)
-  #expect(result.eigenvectors.shape == [expected.count, spectrum.n], sourceLocation: sourceLocation)
-  #expect(result.allConverged, "flags \(result.converged) residuals \(result.residuals)", sourceLocation: sourceLocation)
+  #expect(
+    result.eigenvectors.shape == [expected.count, spectrum.n], sourceLocation: sourceLocation)
+  #expect(
+    result.allConverged, "flags \(result.converged) residuals \(result.residuals)",
+    sourceLocation: sourceLocation)
   let vectors = rows(result.eigenvectors)
   for (i, lambda) in expected.enumerated() where i < result.eigenvalues.count {
     expectClose(result.eigenvalues[i], lambda, rtol: rtol, sourceLocation: sourceLocation)
-    #expect(result.residuals[i] <= result.tolerance * Swift.abs(lambda) * 1.0001, sourceLocation: sourceLocation)
+    #expect(
+      result.residuals[i] <= result.tolerance * Swift.abs(lambda) * 1.0001,
+      sourceLocation: sourceLocation)
     // The eigenvalue must be simple in the spectrum for the vector to be unique.
     if spectrum.eigenvalues.filter({ $0 == lambda }).count == 1,
       let k = spectrum.eigenvalues.firstIndex(of: lambda)
     {
       let overlap = Swift.abs(dot(vectors[i], spectrum.vector(k)))
-      #expect(overlap >= 1 - 10 * rtol, "overlap \(overlap) for \(lambda)", sourceLocation: sourceLocation)
+      #expect(
+        overlap >= 1 - 10 * rtol, "overlap \(overlap) for \(lambda)", sourceLocation: sourceLocation
+      )
     }
   }
 }
@@ -88,7 +95,8 @@ func lanczosEnds<S: TensorScalar>(_: S.Type, blockSize: Int) throws {
     of: spectrum.dense, count: 2, which: .largest, tolerance: 1e-10, maxMatvecs: 8, using: &g)
   #expect(result.matvecCount <= 8)
   #expect(!result.allConverged)
-  for (value, (residual, flag)) in zip(result.eigenvalues, zip(result.residuals, result.converged)) {
+  for (value, (residual, flag)) in zip(result.eigenvalues, zip(result.residuals, result.converged))
+  {
     #expect(flag == (residual <= 1e-10 * Swift.abs(value)))
   }
 }
@@ -123,10 +131,15 @@ func lanczosEnds<S: TensorScalar>(_: S.Type, blockSize: Int) throws {
   expectClose(ends.eigenvalues[0], -2.828427, atol: 5e-7)
   expectClose(ends.eigenvalues[1], 122.032250, atol: 5e-7)
   // Per-layer (diagonal-block) eigenvalues of the note: 20 and 100.
-  let layer1 = DenseOperator(Tensor<Double>(shape: [4, 4], scalars: [8, 8, 4, 4, 8, 8, 4, 4, 4, 4, 2, 2, 4, 4, 2, 2]))
+  let layer1 = DenseOperator(
+    Tensor<Double>(shape: [4, 4], scalars: [8, 8, 4, 4, 8, 8, 4, 4, 4, 4, 2, 2, 4, 4, 2, 2]))
   let layer2 = DenseOperator(Tensor<Double>(shape: [2, 2], scalars: [50, 50, 50, 50]))
-  expectClose(try eigenpairs(of: layer1, count: 1, tolerance: 1e-12, using: &g).eigenvalues[0], 20, rtol: 1e-12)
-  expectClose(try eigenpairs(of: layer2, count: 1, tolerance: 1e-12, using: &g).eigenvalues[0], 100, rtol: 1e-12)
+  expectClose(
+    try eigenpairs(of: layer1, count: 1, tolerance: 1e-12, using: &g).eigenvalues[0], 20,
+    rtol: 1e-12)
+  expectClose(
+    try eigenpairs(of: layer2, count: 1, tolerance: 1e-12, using: &g).eigenvalues[0], 100,
+    rtol: 1e-12)
 }
 
 @Test func eigenResultRoundTripsThroughJSON() throws {

@@ -20,7 +20,8 @@ import Testing
   expectClose(negated.eigenvalues[0], 40, rtol: 1e-8)
   expectClose(negated.eigenvalues[1], 39.5, rtol: 1e-8)
   // A + 7 I shifts every eigenvalue by 7; A + A doubles them.
-  let shifted = try eigenpairs(of: spectrum.dense.shifted(by: 7), count: 1, tolerance: 1e-10, using: &g)
+  let shifted = try eigenpairs(
+    of: spectrum.dense.shifted(by: 7), count: 1, tolerance: 1e-10, using: &g)
   expectClose(shifted.eigenvalues[0], 107, rtol: 1e-8)
   let doubled = spectrum.dense.adding(spectrum.dense)
   let x = Tensor<Double>(randomNormal: [3, spectrum.n], using: &g)

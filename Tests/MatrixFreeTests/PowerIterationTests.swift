@@ -8,10 +8,13 @@ func powerIterationFindsLargestMagnitudes<S: TensorScalar>(_: S.Type) throws {
   // Largest magnitudes 50, -30, 20, well separated from a bulk in [-5, 5].
   let spectrum = KnownSpectrum<S>([50, -30, 20] + linspace(-5, 5, 97), seed: 3)
   let (_, rtol) = eigenTolerance(S.self)
-  let residualTolerance = S.self == Double.self ? 1e-6 : 1e-3
+  // In Float the eigenvalue estimate stagnates once the vector error is about sqrt(ulp), which
+  // leaves residuals of a few 1e-4 |lambda|.
+  let residualTolerance = S.self == Double.self ? 1e-6 : 5e-3
   var g = SeededGenerator(seed: 8)
   let result = try deflatedPowerIteration(
-    of: spectrum.dense, count: 3, tolerance: S.self == Double.self ? 1e-13 : 1e-6, maxIterations: 400,
+    of: spectrum.dense, count: 3, tolerance: S.self == Double.self ? 1e-13 : 1e-6,
+    maxIterations: 400,
     residualTolerance: residualTolerance, using: &g)
   #expect(result.method == .powerIteration && result.which == .largestMagnitude)
   #expect(result.matvecCount == result.iterations + 3)
@@ -34,7 +37,8 @@ func powerIterationFindsLargestMagnitudes<S: TensorScalar>(_: S.Type) throws {
   var g = SeededGenerator(seed: 9)
   let result = try deflatedPowerIteration(
     of: spectrum.dense, count: 2, residualTolerance: 1e-6, using: &g)
-  for (value, (residual, flag)) in zip(result.eigenvalues, zip(result.residuals, result.converged)) {
+  for (value, (residual, flag)) in zip(result.eigenvalues, zip(result.residuals, result.converged))
+  {
     #expect(flag == (residual <= 1e-6 * Swift.abs(value)))
   }
   #expect(!result.allConverged)

@@ -39,7 +39,8 @@ func slqOnADiagonalMatrix<S: TensorScalar>(_: S.Type) throws {
 @Test func slqNodesSitAtEigenvaluesDouble() throws { try slqOnADiagonalMatrix(Double.self) }
 @Test func slqNodesSitAtEigenvaluesFloat() throws { try slqOnADiagonalMatrix(Float.self) }
 
-@Test(arguments: [true, false]) func slqMomentsMatchTraceAndFrobenius(reorthogonalize: Bool) throws {
+@Test(arguments: [true, false]) func slqMomentsMatchTraceAndFrobenius(reorthogonalize: Bool) throws
+{
   let spectrum = KnownSpectrum<Double>(mixedSpectrum)
   var g = SeededGenerator(seed: 32)
   let density = try spectralDensity(
@@ -56,10 +57,13 @@ func slqOnADiagonalMatrix<S: TensorScalar>(_: S.Type) throws {
       return n * sum
     }
     let mean = perProbe.reduce(0, +) / Double(perProbe.count)
-    let variance = perProbe.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(perProbe.count - 1)
+    let variance =
+      perProbe.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(perProbe.count - 1)
     let standardError = (variance / Double(perProbe.count)).squareRoot()
     expectClose(n * density.moment(order), mean, rtol: 1e-12)
-    #expect(Swift.abs(mean - exact) <= 3 * standardError, "order \(order): \(mean) vs \(exact) ± \(standardError)")
+    #expect(
+      Swift.abs(mean - exact) <= 3 * standardError,
+      "order \(order): \(mean) vs \(exact) ± \(standardError)")
   }
   expectClose(density.traceEstimate, n * density.moment(1), rtol: 1e-12)
   for weights in density.weights { expectClose(weights.reduce(0, +), 1, atol: 1e-10) }
@@ -89,7 +93,8 @@ func slqOnADiagonalMatrix<S: TensorScalar>(_: S.Type) throws {
   let papyan = try spectralDensity(of: spectrum.dense, lanczosSteps: 40, using: &g)
   let m = Double(papyan.nodes[0].count)
   let width = (papyan.nodes[0].max() ?? 0) - (papyan.nodes[0].min() ?? 0)
-  expectClose(papyan.kernelWidth, 1.1 * width / ((m - 1) * (8 * Double.log(3)).squareRoot()), rtol: 1e-12)
+  expectClose(
+    papyan.kernelWidth, 1.1 * width / ((m - 1) * (8 * Double.log(3)).squareRoot()), rtol: 1e-12)
   #expect(papyan.kernelWidthRule == .automatic)
   // PyHessian: variance 1e-5 * max(1, width + 0.02): sigma 0.045 for a width of 200.
   let py = try spectralDensity(
@@ -117,5 +122,5 @@ func slqOnADiagonalMatrix<S: TensorScalar>(_: S.Type) throws {
       #expect(exact.contains { Swift.abs($0 - node) < 1e-6 }, "node \(node)")
     }
   }
-  expectClose(density.traceEstimate / 6, density.moment(1) , rtol: 1e-12)
+  expectClose(density.traceEstimate / 6, density.moment(1), rtol: 1e-12)
 }

@@ -18,7 +18,8 @@ func checkWithinStandardErrors(
   let within = z.filter { Swift.abs($0) <= 3 }.count
   #expect(within >= estimates.count - 1, "z-scores \(z)", sourceLocation: sourceLocation)
   let meanSquare = z.reduce(0) { $0 + $1 * $1 } / Double(z.count)
-  #expect(meanSquare > 0.3 && meanSquare < 2, "mean z^2 \(meanSquare)", sourceLocation: sourceLocation)
+  #expect(
+    meanSquare > 0.3 && meanSquare < 2, "mean z^2 \(meanSquare)", sourceLocation: sourceLocation)
 }
 
 func hutchinsonIsUnbiased<S: TensorScalar>(_: S.Type, distribution: ProbeDistribution) throws {
@@ -61,7 +62,8 @@ func hutchinsonIsUnbiased<S: TensorScalar>(_: S.Type, distribution: ProbeDistrib
   let a = spectrum.diagonal
   let variance = 2 * (spectrum.frobeniusSquared - a.reduce(0) { $0 + $1 * $1 })
   var g = SeededGenerator(seed: 5)
-  let e = try hutchinsonTrace(of: spectrum.dense, targetRelativeError: 0, maxMatvecs: 1000, using: &g)
+  let e = try hutchinsonTrace(
+    of: spectrum.dense, targetRelativeError: 0, maxMatvecs: 1000, using: &g)
   expectClose(e.standardError, (variance / 1000).squareRoot(), rtol: 0.15)
 }
 
@@ -108,7 +110,8 @@ func hutchinsonIsUnbiased<S: TensorScalar>(_: S.Type, distribution: ProbeDistrib
   }
   #expect(
     squaredPlusPlus.squareRoot() < squaredHutchinson.squareRoot() / 10,
-    "RMS error Hutch++ \(squaredPlusPlus.squareRoot()) vs Hutchinson \(squaredHutchinson.squareRoot())")
+    "RMS error Hutch++ \(squaredPlusPlus.squareRoot()) vs Hutchinson \(squaredHutchinson.squareRoot())"
+  )
 }
 
 @Test func adaptiveHutchPlusPlusReachesItsTarget() throws {
