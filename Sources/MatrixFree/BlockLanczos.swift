@@ -143,7 +143,9 @@ struct ThickRestartLanczos<S: TensorScalar> {
   }
 
   /// Thick restart: keeps the Ritz pairs `indices` (into ``ritzValues``) and the pending block.
-  mutating func restart(keeping indices: [Int]) {
+  mutating func restart(keeping kept: [Int]) {
+    // Keep the invariant that ritzValues ascend.
+    let indices = kept.sorted { ritzValues[$0] < ritzValues[$1] }
     let p = applied
     let k = indices.count
     let ld = maxBasis

@@ -11,7 +11,7 @@ import TensorCore
 ///
 /// Each product `z_k,i (A z_k)_i = a_ii z_i^2 + sum_{j != i} a_ij z_i z_j` has mean `a_ii`. With
 /// Rademacher probes `z_i^2 = 1`, so this is exactly the estimator of Bekas, Kokiopoulou &
-/// Saad (2007, Section 2) and the variance of entry `i` is `sum_{j != i} a_ij^2`; with Gaussian
+/// Saad (2007) and the variance of entry `i` is `sum_{j != i} a_ij^2`; with Gaussian
 /// probes the plain mean used here stays unbiased (Bekas et al. divide by `sum_k z_k ⊙ z_k`,
 /// a ratio estimator with a small bias) and has the larger variance
 /// `2 a_ii^2 + sum_{j != i} a_ij^2`. The per-entry standard errors come from Welford's running

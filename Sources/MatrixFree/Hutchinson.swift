@@ -25,8 +25,15 @@ import TensorCore
 /// would exceed `maxMatvecs`; then `converged` is false and the standard error says how
 /// accurate the estimate is.
 ///
+/// **Why not PyHessian's stop rule.** PyHessian stops when the running mean changes by less
+/// than `tol` relative. That change is `(x_N - mean_{N-1}) / N`, of size `sigma / N`, while the
+/// error of the mean is `sigma / sqrt(N)`: the rule fires while the error is still `sqrt(N)`
+/// times larger than `tol`, and it fires early whenever one sample lands near the running
+/// mean (as early as `N = 2`). The standard error is the quantity that bounds the error, so it
+/// is what this estimator stops on.
+///
 /// The variance of one sample is `2 (||A||_F^2 - sum_i a_ii^2)` for Rademacher probes and
-/// `2 ||A||_F^2` for Gaussian ones (Hutchinson 1989; Avron & Toledo 2011, Section 2), so the
+/// `2 ||A||_F^2` for Gaussian ones (Hutchinson 1989; Avron & Toledo 2011), so the
 /// error falls as `1/sqrt(N)`. When a few eigenvalues dominate `||A||_F` (common for Hessians:
 /// a few outliers above a bulk near zero), Hutch++ removes them first and does better:
 /// ``hutchPlusPlusTrace(of:matvecCount:distribution:blockSize:using:)``.

@@ -8,9 +8,11 @@ import TensorCore
 ///
 /// Builds an orthonormal Krylov basis `V` of `span{U, A U, A^2 U, ...}` from a starting block
 /// `U` (random Gaussian unless given), one block product per step. Every new block is
-/// orthogonalized against the whole basis by block classical Gram-Schmidt run twice ("twice is
-/// enough", Parlett 1980 Section 6.9), which keeps `V` orthonormal to working precision and
-/// prevents the spurious copies of converged eigenvalues that plain Lanczos produces. The Ritz
+/// orthogonalized against the whole basis by block classical Gram-Schmidt: the current and
+/// previous blocks first, then full passes until one passes the DGKS test ("twice is enough":
+/// Kahan, in Parlett's The Symmetric Eigenvalue Problem; Daniel, Gragg, Kaufman & Stewart
+/// 1976). This keeps `V` orthonormal to working precision and prevents the spurious copies of
+/// converged eigenvalues that plain Lanczos produces. The Ritz
 /// pairs `(theta, Vᵀ s)` come from the projected matrix `H = V A Vᵀ` (tridiagonal, or block
 /// tridiagonal, until a restart; solved in Double by LAPACK `dsyevd`):
 ///
@@ -21,7 +23,7 @@ import TensorCore
 /// The cheap estimate `||B s||` (`|beta_m s_m|` for block size 1) decides when to stop: every
 /// wanted pair must satisfy `||B s|| <= max(tolerance |theta|, 64 ulp ||A||)`. When the basis
 /// reaches `basisSize` vectors it is compressed to the Ritz vectors nearest the wanted end(s)
-/// (thick restart, Wu & Simon 2000, Section 3; equivalent to Krylov-Schur, Stewart 2001), so
+/// (thick restart, Wu & Simon 2000; equivalent to Krylov-Schur, Stewart 2001), so
 /// memory stays bounded whatever the number of steps. At the end, one block product
 /// `A Y` of the `k` returned unit vectors gives the reported Rayleigh quotients, TRUE residuals
 /// `||A y - lambda y||`, and the `converged` flags from those residuals (see ``EigenResult``).

@@ -1,7 +1,8 @@
 // A block of orthonormal rows stored as one [capacity, n] buffer, and the Gram-Schmidt steps
-// that keep it orthonormal: block classical Gram-Schmidt with GEMMs, repeated while
-// "twice is enough" (Parlett 1980, Section 6.9; Giraud, Langou, Rozloznik 2005) does not yet
-// hold, and a rank-revealing orthonormalization of a new block.
+// that keep it orthonormal: block classical Gram-Schmidt (GEMMs, or memory-bound row kernels
+// for a few rows), repeated until "twice is enough" holds (Kahan, in Parlett's The Symmetric
+// Eigenvalue Problem; Giraud, Langou & Rozloznik 2005), and a rank-revealing
+// orthonormalization of a new block.
 
 import TensorCore
 

@@ -1,5 +1,5 @@
-// The eigenvalue density by stochastic Lanczos quadrature (Lin, Saad & Yang 2016, Section 3.2;
-// Ghorbani, Krishnan & Xiao 2019, Section 2; Papyan 2020), with probes run as a block.
+// The eigenvalue density by stochastic Lanczos quadrature (Lin, Saad & Yang 2016;
+// Ghorbani, Krishnan & Xiao 2019; Papyan 2020), with probes run as a block.
 
 import TensorCore
 
@@ -8,7 +8,7 @@ import TensorCore
 /// For each of `probeCount` random unit probes `u`, `lanczosSteps` steps of Lanczos build the
 /// tridiagonal `T = tridiag(beta, alpha, beta)`; its eigenvalues `theta_j` and the squared
 /// first components `tau_j^2` of its unit eigenvectors are the nodes and weights of the
-/// Gauss quadrature for `u`'s spectral measure (Golub & Meurant 2010, Chapter 6):
+/// Gauss quadrature for `u`'s spectral measure (Golub & Meurant 2010):
 ///
 /// ```
 /// uᵀ f(A) u = sum_i (u . q_i)^2 f(lambda_i) ~ sum_j tau_j^2 f(theta_j),
@@ -17,8 +17,8 @@ import TensorCore
 ///
 /// exact for polynomials `f` of degree `< 2 lanczosSteps`. Since `E[u uᵀ] = I/n`, the average
 /// over probes estimates `phi`; its error falls like `1/sqrt(P n)` in the weights, so for a
-/// large Hessian (n ~ 10^5) a single probe already gives a good density (Ghorbani et al. 2019,
-/// Section 2.2; PyHessian's default `n_v=1`). The raw nodes and weights are returned, and a
+/// large Hessian (n ~ 10^5) a single probe already gives a good density (Ghorbani et al. 2019;
+/// PyHessian's default `n_v=1`). The raw nodes and weights are returned, and a
 /// density smoothed by a Gaussian kernel of width ``KernelWidth`` on `gridPoints` evenly
 /// spaced points, normalized numerically to integrate to 1 (see ``SpectralDensity``).
 ///
