@@ -30,13 +30,21 @@ import TensorCore
 ///
 /// **Block size.** With `blockSize: b > 1` each step multiplies `b` vectors at once (block
 /// Lanczos, Golub & Underwood 1977), with rank deficiency handled by replacing dependent
-/// directions with random ones. Block Lanczos needs somewhat more products in total than
-/// `b = 1` for the same accuracy, but it wins whenever a block product costs less than about
-/// `b / 2` single products, as with the HVP engine (a block of 8 costs about 3-4 single HVPs),
-/// and it is the only way to resolve an eigenvalue of multiplicity `m > 1`: single-vector
-/// Lanczos sees one vector of each eigenspace, so choose `b >= m` when eigenvalues may repeat
-/// (exactly degenerate Hessians, e.g. symmetric architectures). Use `b = 1` when products are
-/// expensive one at a time anyway and the wanted eigenvalues are simple.
+/// directions with random ones. A block never needs more steps than `b = 1`, but the degree of
+/// the Krylov polynomials still grows by one per step, so when the wanted eigenvalues are
+/// simple and their relative gap to the rest is small, it needs about as many steps and spends
+/// up to `b` times the products. It pays when it saves more steps than a block costs in single
+/// products (a block of 8 HVPs costs about 3-4 single HVPs):
+/// - eigenvalues of multiplicity `m > 1`: single-vector Lanczos sees one vector of each
+///   eigenspace and cannot return a second copy; choose `b >= m` when eigenvalues may repeat
+///   (exactly degenerate Hessians, e.g. symmetric architectures);
+/// - tight clusters among the wanted eigenvalues, or `count` close to `b`;
+/// - products whose block cost is close to that of one product.
+///
+/// Measured with a diagonal operator at n = 270,000, top 5: a cluster 300, 299.9, ..., 299.6
+/// above a bulk in [-2, 8] took 5 steps (45 products) with `b = 8` and 18 steps (23 products)
+/// with `b = 1`; with a fifth eigenvalue at the edge of the bulk both took about 80 steps (677
+/// and 85 products). Keep `b = 1` unless one of the cases above applies.
 ///
 /// ```swift
 /// var generator = SeededGenerator(seed: 0)
