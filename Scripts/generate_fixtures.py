@@ -17,7 +17,7 @@ All reference numbers are computed in float64: the saved float32 state dict is
 loaded into a fresh model, the model is converted with .double() and the float32
 inputs with .double() (exact conversions). hvp is the full Hessian (all
 cross-parameter blocks) times direction, computed by double backward and
-cross-checked against torch.func forward-over-reverse and central differences.
+cross-checked against torch.func forward-over-reverse and central differences (step 1e-7).
 
 The package and its tests never run this script; they only read its outputs.
 """
@@ -189,14 +189,14 @@ def make_case(case):
     data = collections.OrderedDict()
     data["inputs"] = inputs
     data["labels"] = labels
-    data["logits"] = logits.detach().clone()
+    data["logits"] = logits.detach().clone().contiguous()
     data["loss"] = loss.detach().clone().reshape(())
     for n, g in zip(names, grads):
-        data["grad." + n] = g.detach().clone()
+        data["grad." + n] = g.detach().clone().contiguous()
     for n, v in zip(names, directions):
-        data["direction." + n] = v.clone()
+        data["direction." + n] = v.clone().contiguous()
     for n, h in zip(names, hvps):
-        data["hvp." + n] = h.detach().clone()
+        data["hvp." + n] = h.detach().clone().contiguous()
     return state, data, names
 
 
@@ -214,11 +214,18 @@ def check_hvp(case, state, x, y, crit, names, directions, hvps):
     def loss_of(p):
         # Copies of the buffers so a train-mode forward does not leak state between calls.
         b = {k: v.clone() for k, v in buffers.items()}
-        return crit(functional_call(model, (p, b), (x,)), y)
+        out = functional_call(model, (p, b), (x,))
+        if isinstance(crit, nn.MSELoss):
+            # torch 2.x: jvp(grad(F.mse_loss)) raises "ZeroTensors are immutable"
+            # (forward-mode through mse_loss_backward); the explicit formula is identical.
+            return ((out - y) ** 2).mean()
+        return crit(out, y)
 
     tangent = dict(zip(names, directions))
     _, hv_fwd = jvp(grad(loss_of), (pdict,), (tangent,))
-    eps = 1e-5
+    # A small step so no ReLU / max-pool kink is crossed (a crossing makes the
+    # difference quotient meaningless); float64 round-off is still far below 1e-5.
+    eps = 1e-7
     plus = {n: pdict[n] + eps * tangent[n] for n in names}
     minus = {n: pdict[n] - eps * tangent[n] for n in names}
     g_plus, g_minus = grad(loss_of)(plus), grad(loss_of)(minus)
@@ -298,7 +305,12 @@ def readme(results):
     w("into a fresh model, which is converted with `.double()`, and `inputs.double()` is fed")
     w("(both conversions are exact). The HVP of every case is cross-checked in the script")
     w("against torch.func forward-over-reverse (agreement to 1e-10 relative to max |Hv|) and")
-    w("central differences of the gradient (1e-5).")
+    w("central differences of the gradient (step 1e-7, agreement to 1e-5).")
+    w("")
+    w("Key order: a safetensors file stores its tensors sorted by dtype and name, not in")
+    w("`state_dict()` order; the tables below give the PyTorch order (`state_dict()` for the")
+    w("weights, `named_parameters()` for `<p>`). Each file carries one metadata entry,")
+    w("`generator`, naming the script, case and seed.")
     w("")
     w("Modes: the whole model is in eval mode, except that the BatchNorm layers of the `_train`")
     w("cases are in train mode (normalisation by batch mean and biased batch variance, eps")
@@ -372,8 +384,11 @@ def main():
         for suffix, tensors in (("weights", state), ("data", data)):
             fname = f"{case.name}.{suffix}.safetensors"
             path = os.path.join(OUT_DIR, fname)
-            save_file(dict(tensors), path, metadata={"generator": "Scripts/generate_fixtures.py",
-                                                     "case": case.name, "seed": str(case.seed)})
+            # One metadata key only: safetensors writes the metadata map in hash order,
+            # so several keys would make the bytes differ from run to run.
+            save_file(dict(tensors), path, metadata={
+                "generator": f"Scripts/generate_fixtures.py case {case.name} seed {case.seed}"})
+            os.chmod(path, 0o644)  # safetensors creates files 0600
             verify(path, tensors)
             files.append((fname, os.path.getsize(path)))
         print(f"{case.name}: {len(state)} state tensors, {len(names)} parameters "

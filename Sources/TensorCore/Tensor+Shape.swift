@@ -144,11 +144,9 @@ extension Tensor {
     var column = 0
     for t in tensors {
       let run = t.shape[axis...].reduce(1, *)
-      t.withUnsafeBufferPointer { src in
-        for o in 0..<outer {
-          (result.buffer.pointer + o * innerOut + column).initialize(
-            from: src.baseAddress! + o * run, count: run)
-        }
+      for o in 0..<outer {
+        (result.buffer.pointer + o * innerOut + column).initialize(
+          from: t.buffer.pointer + o * run, count: run)
       }
       column += run
     }

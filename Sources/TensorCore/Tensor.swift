@@ -66,8 +66,9 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
       shape.reduce(1, *) == scalars.count,
       "shape \(shape) holds \(shape.reduce(1, *)) elements, got \(scalars.count) scalars")
     self.init(uninitializedShape: shape)
+    let destination = buffer.pointer
     scalars.withUnsafeBufferPointer { source in
-      buffer.pointer.initialize(from: source.baseAddress!, count: source.count)
+      copyElements(from: source.baseAddress!, to: destination, count: source.count)
     }
   }
 
@@ -190,4 +191,16 @@ extension Tensor: CustomStringConvertible {
     let shown = count <= 16 ? "\(scalars)" : "\(Array(scalars.prefix(8))) ... (\(count) elements)"
     return "Tensor<\(Scalar.self)>(shape: \(shape), \(shown))"
   }
+}
+
+/// Copies `count` elements. Kept out of line on purpose: Swift 6.3's LLVM miscompiles a closure
+/// passed to a `rethrows` function (such as `withUnsafeBufferPointer`) whose success path ends in
+/// a tail call to memcpy: the caller sees a phantom error and releases live objects
+/// (swiftlang/swift#90477). Calling this non-inlined helper from such closures avoids the tail
+/// call there.
+@usableFromInline @inline(never)
+func copyElements<Scalar>(
+  from source: UnsafePointer<Scalar>, to destination: UnsafeMutablePointer<Scalar>, count: Int
+) {
+  destination.initialize(from: source, count: count)
 }

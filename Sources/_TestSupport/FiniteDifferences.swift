@@ -29,16 +29,20 @@ public func numericalGradient(
   }
 }
 
-/// `H v` by central differences of the gradient: `(g(x + h v) - g(x - h v)) / 2h`, with `h`
-/// scaled to the sizes of `x` and `v`.
+/// `H v` by central differences of the gradient: `(g(x + h v) - g(x - h v)) / 2h`.
+///
+/// - Parameters:
+///   - perturbation: the norm of the step `h v`; by default `eps^(1/3) max(1, ||x||)`. Use a
+///     smaller one for piecewise-linear networks: the gradient jumps where a step crosses a
+///     ReLU kink, and a large network has many pre-activations near zero.
 public func numericalHessianVectorProduct(
-  at points: [Tensor<Double>], along direction: [Tensor<Double>],
+  at points: [Tensor<Double>], along direction: [Tensor<Double>], perturbation: Double? = nil,
   gradient: ([Tensor<Double>]) -> [Tensor<Double>]
 ) -> [Tensor<Double>] {
   let xNorm = points.map { $0.dot($0) }.reduce(0, +).squareRoot()
   let vNorm = direction.map { $0.dot($0) }.reduce(0, +).squareRoot()
   guard vNorm > 0 else { return points.map { Tensor(zeros: $0.shape) } }
-  let h = centralDifferenceStep(scale: xNorm) / vNorm
+  let h = (perturbation ?? centralDifferenceStep(scale: xNorm)) / vNorm
   let plus = zip(points, direction).map { $0 + $1 * h }
   let minus = zip(points, direction).map { $0 - $1 * h }
   return zip(gradient(plus), gradient(minus)).map { ($0 - $1) / (2 * h) }

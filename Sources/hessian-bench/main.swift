@@ -6,6 +6,7 @@ import Autodiff
 import Foundation
 import NeuralNetworks
 import TensorCore
+import TensorIO
 
 @main
 struct HessianBench: ParsableCommand {
@@ -53,9 +54,28 @@ struct HessianBench: ParsableCommand {
     print(String(decoding: data, as: UTF8.self))
   }
 
-  func loadFiles(into model: inout Model<Float>, inputs x: inout Tensor<Float>, labels y: inout [Int]) throws {
-    if weights != nil || inputs != nil || labels != nil {
-      throw ValidationError("--weights, --inputs and --labels need TensorIO, which is not built yet")
+  func loadFiles(
+    into model: inout Model<Float>, inputs x: inout Tensor<Float>, labels y: inout [Int]
+  ) throws {
+    if let weights {
+      let contents = try Safetensors.read(contentsOf: URL(fileURLWithPath: weights))
+      try model.parameters.load(stateDict: contents.floatingPointTensors(as: Float.self))
+    }
+    if let inputs {
+      x = try NumPy.read(contentsOf: URL(fileURLWithPath: inputs)).floatingPoint(as: Float.self)
+      guard x.rank == 4, x.shape[1] == 3 else {
+        throw ValidationError("\(inputs): inputs must be [N, 3, H, W], got \(x.shape)")
+      }
+      if labels == nil { y = (0..<x.shape[0]).map { $0 % 10 } }
+    }
+    if let labels {
+      y = try NumPy.read(contentsOf: URL(fileURLWithPath: labels)).integers()
+      guard y.count == x.shape[0] else {
+        throw ValidationError("\(labels): \(y.count) labels for \(x.shape[0]) inputs")
+      }
+      if let bad = y.firstIndex(where: { !(0..<10).contains($0) }) {
+        throw ValidationError("\(labels): label \(y[bad]) at index \(bad) is not in 0..<10")
+      }
     }
   }
 }

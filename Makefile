@@ -1,0 +1,42 @@
+# HessianKit: `make demo` (install what is missing, build, run the main job) and `make test`.
+
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev liblapacke-dev
+
+.PHONY: deps build test demo bench fixtures clean
+
+# OpenBLAS and LAPACKE are the only native dependencies (Debian packages).
+deps:
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	else \
+	  echo "HessianKit needs OpenBLAS and LAPACKE. Run:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; \
+	  exit 1; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+# The whole suite (unit, PyTorch fixtures, end to end).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# The main job on the built-in default: the engine benchmark on a random ResNet-20.
+demo: deps
+	$(SWIFT) build -c release --product hessian-bench
+	$(SWIFT) run -c release --skip-build hessian-bench
+
+# Our engine against PyTorch on the same model and batch (creates a Python venv once).
+bench: deps
+	bash bench/compare-pytorch.sh
+
+# Regenerates Tests/Fixtures from PyTorch (needs the Python venv; never needed by the tests).
+fixtures:
+	. bench/venv.sh && "$$HESSIANKIT_PYTHON" Scripts/generate_fixtures.py
+
+clean:
+	$(SWIFT) package clean
