@@ -17,7 +17,10 @@ let package = Package(
     // MARK: - Public API
     .library(
       name: "HessianKit",
-      targets: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "TensorIO"]),
+      targets: [
+        "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
+        "Plots",
+      ]),
     .executable(name: "hessian-bench", targets: ["hessian-bench"]),
   ],
   dependencies: [
@@ -32,7 +35,11 @@ let package = Package(
     .target(name: "Autodiff", dependencies: ["TensorCore"]),
     .target(name: "NeuralNetworks", dependencies: ["TensorCore", "Autodiff"]),
     .target(name: "MatrixFree", dependencies: ["TensorCore"]),
+    .target(
+      name: "HessianAnalysis",
+      dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
     .target(name: "TensorIO", dependencies: ["TensorCore"]),
+    .target(name: "Plots"),
     .executableTarget(
       name: "hessian-bench",
       dependencies: [
@@ -57,5 +64,11 @@ let package = Package(
       dependencies: ["NeuralNetworks", "Autodiff", "TensorCore", "TensorIO", "_TestSupport"]),
     .testTarget(name: "MatrixFreeTests", dependencies: ["MatrixFree", "TensorCore", "_TestSupport"]),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TensorCore", "_TestSupport"]),
+    .testTarget(
+      name: "HessianAnalysisTests",
+      dependencies: [
+        "HessianAnalysis", "MatrixFree", "NeuralNetworks", "Autodiff", "TensorCore", "_TestSupport",
+      ]),
+    .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
   ]
 )

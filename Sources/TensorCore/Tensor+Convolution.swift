@@ -129,7 +129,12 @@ extension Tensor {
           for oh in rows {
             let o = source + oh * outWidth
             let target = channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width
-            for ow in cols { target[ow * g.strideWidth + startW] += o[ow] }
+            if g.strideWidth == 1 {
+              let t = target + startW
+              for ow in cols { t[ow] += o[ow] }
+            } else {
+              for ow in cols { target[ow * g.strideWidth + startW] += o[ow] }
+            }
           }
           row += 1
         }

@@ -1,22 +1,5 @@
 // Tensor: a contiguous, row-major, n-dimensional array of Float or Double with value semantics.
 
-/// The reference-counted storage behind a ``Tensor``; copied on write.
-@usableFromInline
-final class TensorBuffer<Scalar>: @unchecked Sendable {
-  @usableFromInline let pointer: UnsafeMutablePointer<Scalar>
-  @usableFromInline let count: Int
-
-  @inlinable
-  init(uninitializedCount count: Int) {
-    self.count = count
-    // Always allocate at least one element so `pointer` is valid for empty tensors too.
-    self.pointer = .allocate(capacity: Swift.max(count, 1))
-  }
-
-  @inlinable
-  deinit { pointer.deallocate() }
-}
-
 /// A dense n-dimensional array of `Float` or `Double`: contiguous, row-major, NCHW for images,
 /// like a contiguous PyTorch `torch.Tensor`.
 ///

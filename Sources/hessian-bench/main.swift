@@ -24,6 +24,8 @@ struct HessianBench: ParsableCommand {
   @Option(help: "Timed repetitions per task; the median is reported.") var repeats = 5
   @Option(help: "Seed for random weights, inputs, labels and directions.") var seed: UInt64 = 0
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
+  @Option(help: "Run only these tasks (comma-separated: forward, gradient, hvp, block8); for profiling.")
+  var tasks = "forward,gradient,hvp,block8"
   @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
   @Option(help: "A .npy file of float32 inputs [N, 3, 32, 32].") var inputs: String?
   @Option(help: "A .npy file of int64 labels [N].") var labels: String?
@@ -42,14 +44,21 @@ struct HessianBench: ParsableCommand {
     let v1 = points.map { Tensor<Float>(randomNormal: [1] + $0.shape, using: &generator) }
     let v8 = points.map { Tensor<Float>(randomNormal: [8] + $0.shape, using: &generator) }
 
-    let forward = median(repeats) { _ = model(x) }
-    let gradient = median(repeats) { _ = valueWithGradient(at: points, in: f) }
-    let hvp = median(repeats) { _ = hessianVectorProducts(at: points, along: v1, in: f) }
-    let block8 = median(repeats) { _ = hessianVectorProducts(at: points, along: v8, in: f) }
-    let report: [String: Double] = [
-      "forward_s": forward, "gradient_s": gradient, "hvp_s": hvp, "hvp_block8_s": block8,
-      "peak_rss_bytes": Double(peakResidentBytes()),
-    ]
+    let selected = Set(tasks.split(separator: ",").map(String.init))
+    var report: [String: Double] = [:]
+    if selected.contains("forward") { report["forward_s"] = median(repeats) { _ = model(x) } }
+    if selected.contains("gradient") {
+      report["gradient_s"] = median(repeats) { _ = valueWithGradient(at: points, in: f) }
+    }
+    if selected.contains("hvp") {
+      report["hvp_s"] = median(repeats) { _ = hessianVectorProducts(at: points, along: v1, in: f) }
+    }
+    if selected.contains("block8") {
+      report["hvp_block8_s"] = median(repeats) {
+        _ = hessianVectorProducts(at: points, along: v8, in: f)
+      }
+    }
+    report["peak_rss_bytes"] = Double(peakResidentBytes())
     let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
   }
