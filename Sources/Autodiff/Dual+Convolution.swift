@@ -1,17 +1,8 @@
 // Convolution and pooling of dual numbers. Convolution is bilinear in (input, weight), and so
-// are its two adjoints: each tangent is a sum of two ordinary convolutions, arranged so that the
-// k directions widen one GEMM (k * N images, or k * O / k * C channels) instead of looping.
+// are its two adjoints: each tangent is a sum of two convolution-like terms, computed by
+// TensorCore's tangent kernels directly in the [k, ...] layout.
 
 import TensorCore
-
-extension Tensor {
-  /// `[a, b, rest...]` viewed as `[a, b, r]` and transposed to `[b, a, r]`, then reshaped to
-  /// `target`: moves a direction axis between the front and a channel axis.
-  @inlinable
-  func swappingLeadingAxes(_ a: Int, _ b: Int, to target: [Int]) -> Tensor {
-    reshaped(to: [a, b, count / (a * b)]).permuted([1, 0, 2]).reshaped(to: target)
-  }
-}
 
 extension Dual {
   /// 2-D cross-correlation of `x` `[N, C, H, W]` with `w` `[O, C, kh, kw]` (PyTorch `F.conv2d`),
@@ -19,21 +10,12 @@ extension Dual {
   @inlinable
   public static func conv2D(_ x: Dual, _ w: Dual, geometry g: Convolution2DGeometry) -> Dual {
     let y = x.value.conv2D(w.value, geometry: g)
-    var tangent: Tensor<Scalar>? = nil
-    if let tx = x.tangent {
-      let k = tx.shape[0]
-      // k directions of N images are k * N images.
-      tangent = tx.reshaped(to: [k * x.shape[0]] + Array(x.shape.dropFirst()))
-        .conv2D(w.value, geometry: g).reshaped(to: [k] + y.shape)
-    }
-    if let tw = w.tangent {
-      let k = tw.shape[0]
-      // k directions of O filters are k * O filters.
-      let wide = x.value.conv2D(
-        tw.reshaped(to: [k * w.shape[0]] + Array(w.shape.dropFirst())), geometry: g)
-      tangent = sum(tangent, wide.swappingLeadingAxes(y.shape[0], k, to: [k] + y.shape))
-    }
-    return Dual(y, tangent: tangent)
+    guard x.tangent != nil || w.tangent != nil else { return Dual(y) }
+    return Dual(
+      y,
+      tangent: Tensor.conv2DTangent(
+        input: x.value, inputTangent: x.tangent, weight: w.value, weightTangent: w.tangent,
+        geometry: g))
   }
 
   /// The input adjoint of a convolution (PyTorch `torch.nn.grad.conv2d_input`): `gy` is the
@@ -43,26 +25,12 @@ extension Dual {
     _ gy: Dual, weight w: Dual, inputShape: [Int], geometry g: Convolution2DGeometry
   ) -> Dual {
     let gx = gy.value.conv2DInputAdjoint(weight: w.value, inputShape: inputShape, geometry: g)
-    var tangent: Tensor<Scalar>? = nil
-    if let t = gy.tangent {
-      let k = t.shape[0]
-      tangent = t.reshaped(to: [k * gy.shape[0]] + Array(gy.shape.dropFirst()))
-        .conv2DInputAdjoint(
-          weight: w.value, inputShape: [k * inputShape[0]] + Array(inputShape.dropFirst()),
-          geometry: g
-        ).reshaped(to: [k] + inputShape)
-    }
-    if let tw = w.tangent {
-      let k = tw.shape[0]
-      let (o, c) = (w.shape[0], w.shape[1])
-      // The k weight tangents side by side as k * C input channels: [O, k * C, kh, kw].
-      let wide = tw.swappingLeadingAxes(k, o, to: [o, k * c, w.shape[2], w.shape[3]])
-      let n = inputShape[0]
-      let adjoint = gy.value.conv2DInputAdjoint(
-        weight: wide, inputShape: [n, k * c, inputShape[2], inputShape[3]], geometry: g)
-      tangent = sum(tangent, adjoint.swappingLeadingAxes(n, k, to: [k] + inputShape))
-    }
-    return Dual(gx, tangent: tangent)
+    guard gy.tangent != nil || w.tangent != nil else { return Dual(gx) }
+    return Dual(
+      gx,
+      tangent: Tensor.conv2DInputAdjointTangent(
+        outputGradient: gy.value, outputGradientTangent: gy.tangent, weight: w.value,
+        weightTangent: w.tangent, inputShape: inputShape, geometry: g))
   }
 
   /// The weight adjoint of a convolution (PyTorch `torch.nn.grad.conv2d_weight`): `gy` is the
@@ -72,25 +40,12 @@ extension Dual {
     _ gy: Dual, input x: Dual, weightShape: [Int], geometry g: Convolution2DGeometry
   ) -> Dual {
     let gw = gy.value.conv2DWeightAdjoint(input: x.value, weightShape: weightShape, geometry: g)
-    let (n, o, c) = (x.shape[0], weightShape[0], weightShape[1])
-    var tangent: Tensor<Scalar>? = nil
-    if let t = gy.tangent {
-      let k = t.shape[0]
-      // k output-gradient tangents as k * O output channels.
-      let wide = t.swappingLeadingAxes(k, n, to: [n, k * o, gy.shape[2], gy.shape[3]])
-      tangent = wide.conv2DWeightAdjoint(
-        input: x.value, weightShape: [k * o] + Array(weightShape.dropFirst()), geometry: g
-      ).reshaped(to: [k] + weightShape)
-    }
-    if let tx = x.tangent {
-      let k = tx.shape[0]
-      // k input tangents as k * C input channels.
-      let wide = tx.swappingLeadingAxes(k, n, to: [n, k * c, x.shape[2], x.shape[3]])
-      let adjoint = gy.value.conv2DWeightAdjoint(
-        input: wide, weightShape: [o, k * c, weightShape[2], weightShape[3]], geometry: g)
-      tangent = sum(tangent, adjoint.swappingLeadingAxes(o, k, to: [k] + weightShape))
-    }
-    return Dual(gw, tangent: tangent)
+    guard gy.tangent != nil || x.tangent != nil else { return Dual(gw) }
+    return Dual(
+      gw,
+      tangent: Tensor.conv2DWeightAdjointTangent(
+        outputGradient: gy.value, outputGradientTangent: gy.tangent, input: x.value,
+        inputTangent: x.tangent, weightShape: weightShape, geometry: g))
   }
 
   /// Max pooling (PyTorch `F.max_pool2d`); the tangent is picked at each window's maximum.

@@ -52,16 +52,12 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
       "BatchNorm(\(features)) expects rank \(acceptedRanks.sorted()) with \(features) channels, got \(x.shape)")
     var channelShape = [Int](repeating: 1, count: x.shape.count)
     channelShape[1] = features
-    let weight = scope.parameter("weight").reshaped(to: channelShape)
-    let bias = scope.parameter("bias").reshaped(to: channelShape)
     let y: Variable<Scalar>
     switch scope.mode {
     case .evaluation:
       // An affine map per channel: scale = weight / sqrt(var + eps), shift = bias - mean * scale.
-      let inverseStd = (scope.buffer("running_var") + epsilon).squareRoot().map { 1 / $0 }
-      let scale = weight * inverseStd.reshaped(to: channelShape)
-      let shift = bias - scale * scope.buffer("running_mean").reshaped(to: channelShape)
-      y = x * scale + shift
+      let (scale, shift) = evaluationScaleAndShift(in: scope)
+      y = x.channelAffine(scale: scale, shift: shift)
     case .training:
       let axes = [0] + Array(2..<x.shape.count)
       precondition(
@@ -69,6 +65,8 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         "BatchNorm in training mode needs more than one value per channel, got input \(x.shape)")
       let centered = x - x.mean(alongAxes: axes)
       let variance = centered.squared().mean(alongAxes: axes)
+      let weight = scope.parameter("weight").reshaped(to: channelShape)
+      let bias = scope.parameter("bias").reshaped(to: channelShape)
       y = centered / (variance + epsilon).squareRoot() * weight + bias
     }
     return scope.observe(y)

@@ -103,6 +103,9 @@ public struct LayerScope<Scalar: TensorScalar> {
     self.observer = observer
   }
 
+  /// True when an observer watches layer outputs (layers must then not fuse away outputs).
+  public var isObserved: Bool { observer != nil }
+
   /// The scope of a child layer named `name`.
   public func child(_ name: String) -> LayerScope {
     LayerScope(

@@ -102,7 +102,20 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
 
   public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
     var y = x
-    for (i, layer) in layers.enumerated() { y = layer(y, in: scope.child(String(i))) }
+    var i = 0
+    while i < layers.count {
+      if let conv = layers[i] as? Conv2d<Scalar>, i + 1 < layers.count,
+        let bn = layers[i + 1] as? BatchNorm<Scalar>
+      {
+        y = conv.followed(
+          by: bn, y, convolutionScope: scope.child(String(i)),
+          batchNormScope: scope.child(String(i + 1)))
+        i += 2
+      } else {
+        y = layers[i](y, in: scope.child(String(i)))
+        i += 1
+      }
+    }
     return y
   }
 }

@@ -34,8 +34,11 @@ public struct BasicBlock<Scalar: TensorScalar>: Layer {
   }
 
   public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
-    var out = bn1(conv1(x, in: scope.child("conv1")), in: scope.child("bn1")).relu()
-    out = bn2(conv2(out, in: scope.child("conv2")), in: scope.child("bn2"))
+    var out = conv1.followed(
+      by: bn1, x, convolutionScope: scope.child("conv1"), batchNormScope: scope.child("bn1")
+    ).relu()
+    out = conv2.followed(
+      by: bn2, out, convolutionScope: scope.child("conv2"), batchNormScope: scope.child("bn2"))
     let skip = shortcut.map { $0(x, in: scope.child("shortcut")) } ?? x
     return scope.observe((out + skip).relu())
   }
@@ -85,7 +88,9 @@ public struct ResNet<Scalar: TensorScalar>: Layer {
   }
 
   public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
-    var out = bn1(conv1(x, in: scope.child("conv1")), in: scope.child("bn1")).relu()
+    var out = conv1.followed(
+      by: bn1, x, convolutionScope: scope.child("conv1"), batchNormScope: scope.child("bn1")
+    ).relu()
     for (i, stage) in stages.enumerated() { out = stage(out, in: scope.child("layer\(i + 1)")) }
     out = out.mean(alongAxes: [2, 3]).flattenedBatch()
     return linear(out, in: scope.child("linear"))

@@ -175,8 +175,9 @@ extension Tensor {
     let w = UncheckedSendable(weight.buffer.pointer)
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
     parallelFor(d.n) { images in
-      let col = UnsafeMutablePointer<Scalar>.allocate(capacity: pointwise ? 1 : rows * plane)
-      defer { col.deallocate() }
+      let colScratch = Scratch<Scalar>(count: pointwise ? 1 : rows * plane)
+      let col = colScratch.pointer
+      defer { colScratch.release() }
       for i in images {
         let image = input.value + i * d.c * d.h * d.w
         if !pointwise {
@@ -214,8 +215,9 @@ extension Tensor {
     let w = UncheckedSendable(weight.buffer.pointer)
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
     parallelFor(d.n) { images in
-      let col = UnsafeMutablePointer<Scalar>.allocate(capacity: pointwise ? 1 : rows * plane)
-      defer { col.deallocate() }
+      let colScratch = Scratch<Scalar>(count: pointwise ? 1 : rows * plane)
+      let col = colScratch.pointer
+      defer { colScratch.release() }
       for i in images {
         let image = output.value + i * d.c * d.h * d.w
         Tensor.gemm(
@@ -254,8 +256,9 @@ extension Tensor {
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
     parallelFor(workers) { range in
       for worker in range {
-        let col = UnsafeMutablePointer<Scalar>.allocate(capacity: pointwise ? 1 : rows * plane)
-        defer { col.deallocate() }
+        let colScratch = Scratch<Scalar>(count: pointwise ? 1 : rows * plane)
+        let col = colScratch.pointer
+        defer { colScratch.release() }
         for i in d.n * worker / workers..<d.n * (worker + 1) / workers {
           let image = source.value + i * d.c * d.h * d.w
           if !pointwise {

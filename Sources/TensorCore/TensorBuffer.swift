@@ -88,3 +88,21 @@ final class BufferPool: @unchecked Sendable {
     for p in all { p.deallocate() }
   }
 }
+
+/// Temporary storage for `count` elements from the buffer pool (im2col columns and the like);
+/// the owner calls ``release()`` when done.
+@usableFromInline
+struct Scratch<Scalar>: @unchecked Sendable {
+  @usableFromInline let pointer: UnsafeMutablePointer<Scalar>
+  @usableFromInline let bytes: Int
+
+  @inlinable
+  init(count: Int) {
+    bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+    pointer = BufferPool.shared.allocate(bytes: bytes).bindMemory(
+      to: Scalar.self, capacity: Swift.max(count, 1))
+  }
+
+  @inlinable
+  func release() { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), bytes: bytes) }
+}

@@ -89,6 +89,12 @@ let primitiveCases: [PrimitiveCase] = [
   PrimitiveCase(name: "conv2d 1x1 stride 2", shapes: [[2, 3, 5, 5], [2, 3, 1, 1]]) {
     $0[0].conv2D($0[1], geometry: Convolution2DGeometry(kernel: 1, stride: 2))
   },
+  PrimitiveCase(name: "channel affine", shapes: [[2, 3, 4, 2], [3], [3]]) {
+    $0[0].channelAffine(scale: $0[1], shift: $0[2])
+  },
+  PrimitiveCase(name: "channel affine (rank 2)", shapes: [[5, 3], [3], [3]]) {
+    $0[0].channelAffine(scale: $0[1] * $0[1], shift: $0[2])
+  },
   PrimitiveCase(name: "max pool", shapes: [[2, 3, 6, 6]]) {
     $0[0].maxPool2D(geometry: Convolution2DGeometry(kernel: 3, stride: 2, padding: 1))
   },

@@ -51,6 +51,32 @@ struct ModelDerivativeTests {
     #expect(error < 1e-4, "relative error \(error)")
   }
 
+  /// Conv + evaluation-mode BatchNorm is folded into one convolution unless an observer watches
+  /// layer outputs; both paths must give the same values and second derivatives.
+  @Test func foldedConvBatchNormEqualsTheTwoLayers() {
+    var model = Model<Double>(ResNet(depth: 8), seed: 21)
+    var g = SeededGenerator(seed: 22)
+    var state = model.parameters.stateDict()
+    for name in model.parameters.bufferNames where name.hasSuffix("running_var") {
+      state[name] = Tensor(randomUniform: state[name]!.shape, lower: 0.5, upper: 1.5, using: &g)
+    }
+    try! model.parameters.load(stateDict: state)
+    let x = Tensor<Double>(randomNormal: [2, 3, 8, 8], using: &g)
+    let v = model.parameters.values.map { Tensor<Double>(randomNormal: [2] + $0.shape, using: &g) }
+    let identity = ActivationObserver<Double> { _, output in output }
+    func run(_ observer: ActivationObserver<Double>?) -> SecondOrderDerivatives<Double> {
+      hessianVectorProducts(at: model.parameters.values, along: v) { p in
+        crossEntropy(logits: model.output(for: Variable(x), parameters: p, observer: observer), labels: [1, 4])
+      }
+    }
+    let (folded, unfolded) = (run(nil), run(identity))
+    #expect(abs(folded.value - unfolded.value) < 1e-13)
+    for (a, b) in zip(folded.hessianVectorProducts, unfolded.hessianVectorProducts) {
+      let r = closeness(a, b, rtol: 1e-10, atol: 1e-12)
+      #expect(r.passes, "\(r)")
+    }
+  }
+
   @Test(arguments: ["tanh", "gelu", "softplus", "elu", "sigmoid"])
   func mlpHessianMatchesFiniteDifferencesInDouble(_ activation: String) {
     let model = Model<Double>(

@@ -1,0 +1,204 @@
+// Directional derivatives of a convolution and of its two adjoints, for k directions at once,
+// written straight into the [k, N, ...] layout of tangents.
+//
+// Each is bilinear, so its tangent is a sum of two terms, e.g. d conv(x, w) = conv(dx, w) +
+// conv(x, dw). Per image n and direction k both terms are GEMMs accumulating into the same
+// output block, the unfolded image of x_n is shared by all k directions, and nothing of size
+// k * N * C * H * W is allocated besides the result (the composition of ordinary
+// convolutions needed permuted copies and an addition pass over every tangent).
+
+extension Tensor {
+  @inlinable
+  static func pointwise(_ g: Convolution2DGeometry) -> Bool { g == Convolution2DGeometry(kernel: 1) }
+
+  /// `conv(dx, w) + conv(x, dw)` for `k` directions: `dx` is `[k, N, C, H, W]` and `dw` is
+  /// `[k, O, C, kh, kw]` (either may be nil, meaning zero); returns `[k, N, O, Ho, Wo]`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  public static func conv2DTangent(
+    input x: Tensor, inputTangent dx: Tensor?, weight w: Tensor, weightTangent dw: Tensor?,
+    geometry g: Convolution2DGeometry
+  ) -> Tensor {
+    let d = checkConvolution(input: x.shape, weight: w.shape, geometry: g)
+    let k = dx?.shape[0] ?? dw?.shape[0] ?? 0
+    precondition(k > 0, "conv2DTangent needs at least one tangent")
+    precondition(dx.map { $0.shape == [k] + x.shape } ?? true, "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
+    precondition(dw.map { $0.shape == [k] + w.shape } ?? true, "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
+    let rows = d.c * g.kernelHeight * g.kernelWidth
+    let plane = d.oh * d.ow
+    let imageSize = d.c * d.h * d.w
+    let outSize = d.o * plane
+    let result = Tensor(uninitializedShape: [k, d.n, d.o, d.oh, d.ow])
+    let px = UncheckedSendable(x.buffer.pointer)
+    let pdx = UncheckedSendable(dx?.buffer.pointer)
+    let pw = UncheckedSendable(w.buffer.pointer)
+    let pdw = UncheckedSendable(dw?.buffer.pointer)
+    let out = UncheckedSendable(result.buffer.pointer)
+    let flat = pointwise(g)
+    parallelFor(d.n) { images in
+      let colXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
+      let colX = colXScratch.pointer
+      let colDXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
+      let colDX = colDXScratch.pointer
+      defer {
+        colXScratch.release()
+        colDXScratch.release()
+      }
+      for n in images {
+        let image = px.value + n * imageSize
+        if pdw.value != nil && !flat {
+          im2col(image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colX)
+        }
+        for j in 0..<k {
+          let target = out.value + (j * d.n + n) * outSize
+          var accumulate = false
+          if let pdx = pdx.value {
+            let tangentImage = pdx + (j * d.n + n) * imageSize
+            if !flat {
+              im2col(tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colDX)
+            }
+            gemm(
+              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pw.value, lda: rows,
+              b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: plane, accumulate: false, parallel: false)
+            accumulate = true
+          }
+          if let pdw = pdw.value {
+            gemm(
+              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pdw + j * d.o * rows,
+              lda: rows, b: flat ? image : colX, ldb: plane, c: target, ldc: plane, accumulate: accumulate,
+              parallel: false)
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// The tangent of the input adjoint `adj(gy, w)`: `adj(dgy, w) + adj(gy, dw)` for `k`
+  /// directions; `dgy` is `[k, N, O, Ho, Wo]`, `dw` is `[k, O, C, kh, kw]` (either may be nil);
+  /// returns `[k] + inputShape`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  public static func conv2DInputAdjointTangent(
+    outputGradient gy: Tensor, outputGradientTangent dgy: Tensor?, weight w: Tensor,
+    weightTangent dw: Tensor?, inputShape: [Int], geometry g: Convolution2DGeometry
+  ) -> Tensor {
+    let d = checkConvolution(input: inputShape, weight: w.shape, geometry: g)
+    let k = dgy?.shape[0] ?? dw?.shape[0] ?? 0
+    precondition(k > 0, "conv2DInputAdjointTangent needs at least one tangent")
+    precondition(gy.shape == [d.n, d.o, d.oh, d.ow], "output gradient \(gy.shape) does not match the convolution")
+    precondition(dgy.map { $0.shape == [k] + gy.shape } ?? true, "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
+    precondition(dw.map { $0.shape == [k] + w.shape } ?? true, "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
+    let rows = d.c * g.kernelHeight * g.kernelWidth
+    let plane = d.oh * d.ow
+    let imageSize = d.c * d.h * d.w
+    let outSize = d.o * plane
+    let flat = pointwise(g)
+    let result = flat ? Tensor(uninitializedShape: [k] + inputShape) : Tensor(zeros: [k] + inputShape)
+    let pgy = UncheckedSendable(gy.buffer.pointer)
+    let pdgy = UncheckedSendable(dgy?.buffer.pointer)
+    let pw = UncheckedSendable(w.buffer.pointer)
+    let pdw = UncheckedSendable(dw?.buffer.pointer)
+    let out = UncheckedSendable(result.buffer.pointer)
+    parallelFor(d.n) { images in
+      let colScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
+      let col = colScratch.pointer
+      defer { colScratch.release() }
+      for n in images {
+        for j in 0..<k {
+          let target = out.value + (j * d.n + n) * imageSize
+          let c = flat ? target : col
+          var accumulate = false
+          if let pdgy = pdgy.value {
+            gemm(
+              transposeA: true, transposeB: false, m: rows, n: plane, k: d.o, a: pw.value, lda: rows,
+              b: pdgy + (j * d.n + n) * outSize, ldb: plane, c: c, ldc: plane, accumulate: false, parallel: false)
+            accumulate = true
+          }
+          if let pdw = pdw.value {
+            gemm(
+              transposeA: true, transposeB: false, m: rows, n: plane, k: d.o, a: pdw + j * d.o * rows,
+              lda: rows, b: pgy.value + n * outSize, ldb: plane, c: c, ldc: plane, accumulate: accumulate,
+              parallel: false)
+          }
+          if !flat {
+            col2imAccumulate(col, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: target)
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// The tangent of the weight adjoint `adj(gy, x)`: `adj(dgy, x) + adj(gy, dx)` for `k`
+  /// directions; `dgy` is `[k, N, O, Ho, Wo]`, `dx` is `[k, N, C, H, W]` (either may be nil);
+  /// returns `[k] + weightShape`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  public static func conv2DWeightAdjointTangent(
+    outputGradient gy: Tensor, outputGradientTangent dgy: Tensor?, input x: Tensor,
+    inputTangent dx: Tensor?, weightShape: [Int], geometry g: Convolution2DGeometry
+  ) -> Tensor {
+    let d = checkConvolution(input: x.shape, weight: weightShape, geometry: g)
+    let k = dgy?.shape[0] ?? dx?.shape[0] ?? 0
+    precondition(k > 0, "conv2DWeightAdjointTangent needs at least one tangent")
+    precondition(gy.shape == [d.n, d.o, d.oh, d.ow], "output gradient \(gy.shape) does not match the convolution")
+    precondition(dgy.map { $0.shape == [k] + gy.shape } ?? true, "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
+    precondition(dx.map { $0.shape == [k] + x.shape } ?? true, "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
+    let rows = d.c * g.kernelHeight * g.kernelWidth
+    let plane = d.oh * d.ow
+    let imageSize = d.c * d.h * d.w
+    let outSize = d.o * plane
+    let weightSize = d.o * rows
+    let flat = pointwise(g)
+    let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
+    let partials = (0..<workers).map { _ in Tensor(zeros: [k] + weightShape) }
+    let px = UncheckedSendable(x.buffer.pointer)
+    let pdx = UncheckedSendable(dx?.buffer.pointer)
+    let pgy = UncheckedSendable(gy.buffer.pointer)
+    let pdgy = UncheckedSendable(dgy?.buffer.pointer)
+    parallelFor(workers) { range in
+      for worker in range {
+        let partial = partials[worker].buffer.pointer
+        let colXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
+        let colX = colXScratch.pointer
+        let colDXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
+        let colDX = colDXScratch.pointer
+        defer {
+          colXScratch.release()
+          colDXScratch.release()
+        }
+        for n in d.n * worker / workers..<d.n * (worker + 1) / workers {
+          let image = px.value + n * imageSize
+          if pdgy.value != nil && !flat {
+            im2col(image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colX)
+          }
+          for j in 0..<k {
+            let target = partial + j * weightSize
+            if let pdgy = pdgy.value {
+              gemm(
+                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: pdgy + (j * d.n + n) * outSize,
+                lda: plane, b: flat ? image : colX, ldb: plane, c: target, ldc: rows, accumulate: true, parallel: false)
+            }
+            if let pdx = pdx.value {
+              let tangentImage = pdx + (j * d.n + n) * imageSize
+              if !flat {
+                im2col(tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colDX)
+              }
+              gemm(
+                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: pgy.value + n * outSize,
+                lda: plane, b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: rows, accumulate: true,
+                parallel: false)
+            }
+          }
+        }
+      }
+    }
+    var result = partials[0]
+    for p in partials.dropFirst() { result += p }
+    return result
+  }
+}
