@@ -204,12 +204,14 @@ struct BarRenderer {
         var (v0, v1) = (scale(0), scale(value))
         if value != 0 && abs(v1 - v0) < 1 { v1 = v0 + (v1 < v0 ? -1 : 1) }  // tiny values stay visible
         let (p, q) = (point(band: b0, value: min(v0, v1)), point(band: b0 + thickness, value: max(v0, v1)))
+        if value != 0 {
         svg.open(
           "rect",
           [("class", "bar"), ("x", svgNumber(min(p.x, q.x))), ("y", svgNumber(min(p.y, q.y))),
            ("width", svgNumber(abs(q.x - p.x))), ("height", svgNumber(abs(q.y - p.y))), ("fill", color)])
         svg.element("title", [], text: "\(category) · \(series.name): \(NumberFormat.compact(value, significantDigits: 6))")
         svg.close()
+        }
         guard chart.showsValues else { continue }
         let text = valueText(value)
         if horizontal {

@@ -39,6 +39,10 @@ public struct BarChart: Chart {
   }
 
   /// How several series share the chart.
+  ///
+  /// ```swift
+  /// BarChart(categories: names, series: [eigenvalues, traces], layout: .grouped)
+  /// ```
   public enum Layout: Sendable, Equatable {
     /// One panel per series, each with its own value axis, sharing the category labels.
     case panels
@@ -47,6 +51,10 @@ public struct BarChart: Chart {
   }
 
   /// The direction of the bars.
+  ///
+  /// ```swift
+  /// BarChart(categories: ["conv1", "fc"], series: [traces], orientation: .vertical)
+  /// ```
   public enum Orientation: Sendable, Equatable {
     /// Bars grow to the right; category names on the left, readable however many or long.
     case horizontal

@@ -187,10 +187,15 @@ struct CartesianFrame {
     for (marker, lineX) in zip(visible, lines) where !marker.label.isEmpty {
       let right = (lineX + 2)...(lineX + 2 + size)
       let left = (lineX - 3 - size)...(lineX - 3)
-      let strip =
-        isClear(right, own: lineX) ? right
-        : isClear(left, own: lineX) ? left
-        : ((taken.last?.upperBound ?? lineX) + 2)...((taken.last?.upperBound ?? lineX) + 2 + size)
+      var strip = isClear(right, own: lineX) ? right : left
+      if !isClear(strip, own: lineX) {
+        // Crowded: the first place right of the line clear of earlier labels and other lines.
+        var start = max(lineX + 2, (taken.map(\.upperBound).max() ?? lineX) + 2)
+        while let line = lines.first(where: { $0 != lineX && $0 >= start && $0 <= start + size }) {
+          start = line + 2
+        }
+        strip = start...(start + size)
+      }
       taken.append(strip)
       let labelX = strip.lowerBound + size * 0.75  // the baseline of text rotated by -90°
       let position = [("x", svgNumber(labelX)), ("y", svgNumber(plot.y + 4))]

@@ -93,7 +93,10 @@ struct HeatMapRenderer {
     let logarithmic = map.colorScale == .logarithmic
     let grid = logarithmic ? map.z.map { $0.map { $0.isFinite ? log10(max($0, smallest)) : $0 } } : map.z
     let levels = map.contourLevels()
-    let labels = NumberFormat.tickLabels(levels, step: Self.labelStep(levels))
+    let labels =
+      logarithmic
+      ? levels.map { NumberFormat.compact($0, significantDigits: 3) }
+      : NumberFormat.tickLabels(levels, step: Self.labelStep(levels))
     for (level, label) in zip(levels, labels) {
       let lines = MarchingSquares.contours(x: map.x, y: map.y, z: grid, level: logarithmic ? log10(level) : level)
         .map { $0.map { SVGPoint(x: frame.x($0.x), y: frame.y($0.y)) } }

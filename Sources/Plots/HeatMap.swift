@@ -20,6 +20,10 @@
 /// ```
 public struct HeatMap: Chart {
   /// Which contour lines to draw.
+  ///
+  /// ```swift
+  /// HeatMap(x: xs, y: ys, z: loss, contours: .values([0.5, 1, 2]))
+  /// ```
   public enum ContourLevels: Sendable, Equatable {
     /// No contour lines.
     case none
@@ -125,6 +129,11 @@ public struct HeatMap: Chart {
   }
 
   /// The contour levels to draw, increasing, strictly inside the range of the values.
+  ///
+  /// ```swift
+  /// HeatMap(x: [0, 1], y: [0, 1], z: [[0, 1], [1, 2]], contours: .automatic(count: 4))
+  ///   .contourLevels()  // [0.5, 1, 1.5]
+  /// ```
   public func contourLevels() -> [Double] {
     let finite = z.flatMap { $0 }.filter { $0.isFinite && (colorScale == .linear || $0 > 0) }
     guard let low = finite.min(), let high = finite.max(), high > low else { return [] }

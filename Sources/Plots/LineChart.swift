@@ -42,6 +42,10 @@ public struct LineChart: Chart {
   }
 
   /// When points get a marker symbol.
+  ///
+  /// ```swift
+  /// LineChart(series: series, markers: .never)
+  /// ```
   public enum MarkerMode: Sendable, Equatable {
     /// Markers when every series has at most 40 points.
     case automatic

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// ```swift
 /// NumberFormat.compact(147.69364)         // "147.7"
-/// NumberFormat.compact(0.000012345)       // "1.235e-5"
+/// NumberFormat.compact(0.0000123456)      // "1.235e-5"
 /// NumberFormat.grouped(272474)            // "272,474"
 /// ```
 public enum NumberFormat {
@@ -48,8 +48,8 @@ public enum NumberFormat {
     return value < 0 ? "-" + text : text
   }
 
-  /// Labels for evenly spaced ticks `values` that are multiples of `step` (a 1-2-5 step):
-  /// every label shows exactly the digits the step needs. Magnitudes in `1e4 ..< 1e9` use the
+  /// Labels for evenly spaced ticks `values` that are multiples of `step` (such as a 1-2-5
+  /// step): every label shows exactly the digits the step needs. Magnitudes in `1e4 ..< 1e9` use the
   /// suffixes `k` and `M`, below `0.001` or from `1e9` scientific notation.
   ///
   /// ```swift
@@ -62,7 +62,7 @@ public enum NumberFormat {
     guard maxMagnitude > 0, step > 0, step.isFinite else {
       return values.map { compact($0) }
     }
-    let stepExponent = decimalExponent(step)
+    let stepExponent = lastDigitExponent(step)
     return values.map { value in
       guard value.isFinite else { return compact(value) }
       if value == 0 { return "0" }
@@ -92,6 +92,17 @@ public enum NumberFormat {
       if exponent >= 0 { return "1" + String(repeating: "0", count: exponent) }
       return "0." + String(repeating: "0", count: -exponent - 1) + "1"
     }
+  }
+
+  /// The exponent of the last significant decimal digit of `step`: -1 for 0.2, 5 for 2.5e6.
+  static func lastDigitExponent(_ step: Double) -> Int {
+    let leading = decimalExponent(step)
+    var mantissa = step / NiceNumbers.decimal(1, leading)
+    for extra in 0..<12 {
+      if abs(mantissa - mantissa.rounded()) <= 1e-6 * mantissa { return leading - extra }
+      mantissa *= 10
+    }
+    return leading - 12
   }
 
   /// The exponent of the leading decimal digit, robust to `log10(1e-5) = -4.999…`.
