@@ -88,7 +88,8 @@ struct CartesianFrame {
   var x: ScreenScale { xAxis.mapped(from: plot.x, to: plot.maxX) }
   var y: ScreenScale { yAxis.mapped(from: plot.maxY, to: plot.y) }
 
-  /// Grid lines at the major ticks, drawn under the data.
+  /// Grid lines at the major ticks and the axis lines, drawn under the data (so a constant
+  /// series on the bottom of the axis stays visible).
   func drawGrid(_ svg: inout SVGWriter) {
     svg.open("g", [("stroke", Theme.grid), ("stroke-width", "1")])
     for value in yAxis.ticks.values where yAxis.accepts(value) {
@@ -97,6 +98,10 @@ struct CartesianFrame {
     for value in xAxis.ticks.values where xAxis.accepts(value) {
       svg.element("line", Self.lineAttributes(x(value), plot.y, x(value), plot.maxY))
     }
+    svg.close()
+    svg.open("g", [("stroke", Theme.axis), ("stroke-width", "1")])
+    svg.element("line", Self.lineAttributes(plot.x, plot.maxY, plot.maxX, plot.maxY))
+    svg.element("line", Self.lineAttributes(plot.x, plot.y, plot.x, plot.maxY))
     svg.close()
   }
 
@@ -109,8 +114,6 @@ struct CartesianFrame {
     }
     let tick = Theme.tickLength
     svg.open("g", [("stroke", Theme.axis), ("stroke-width", "1")])
-    svg.element("line", Self.lineAttributes(plot.x, plot.maxY, plot.maxX, plot.maxY))
-    svg.element("line", Self.lineAttributes(plot.x, plot.y, plot.x, plot.maxY))
     for value in xAxis.ticks.values where xAxis.accepts(value) {
       svg.element("line", Self.lineAttributes(x(value), plot.maxY, x(value), plot.maxY + tick))
     }

@@ -126,7 +126,8 @@ extension HTMLReport {
     main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 48px; }
     h1 { font-size: 26px; margin: 0 0 4px; }
     .subtitle { color: #57606a; margin: 0 0 12px; }
-    nav ul { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
+    nav ul { list-style: none; padding: 0; margin: 8px 0 0; }
+    nav li { display: inline-block; margin: 0 18px 4px 0; }
     nav a, figcaption a { color: #0969da; text-decoration: none; }
     nav a:hover, figcaption a:hover { text-decoration: underline; }
     section { background: #ffffff; border: 1px solid #d0d7de; border-radius: 8px; padding: 16px 20px;
@@ -141,6 +142,7 @@ extension HTMLReport {
     table.kv th { font-weight: 500; color: #57606a; padding-right: 24px; }
     .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     td.num { padding-left: 14px; }
+    table.kv td.num { text-align: left; padding-left: 0; }
     pre { background: #f6f8fa; padding: 10px 12px; border-radius: 6px; overflow-x: auto;
       font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
     figure { margin: 12px 0 20px; }

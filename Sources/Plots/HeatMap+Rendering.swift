@@ -51,6 +51,9 @@ struct HeatMapRenderer {
     let hasData = map.z.contains { $0.contains { fraction($0) != nil } }
     if hasData {
       drawCells(frame, xEdges, yEdges, &svg)
+      svg.rect(
+        x: frame.plot.x, y: frame.plot.y, width: frame.plot.width, height: frame.plot.height, fill: "none",
+        extra: [("stroke", Theme.axis), ("stroke-width", "1")])
       drawContours(frame, &svg)
       drawMarkedPoint(frame, &svg)
       drawColorBar(frame, &svg)
