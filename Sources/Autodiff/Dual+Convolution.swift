@@ -5,17 +5,19 @@
 import TensorCore
 
 extension Dual {
-  /// 2-D cross-correlation of `x` `[N, C, H, W]` with `w` `[O, C, kh, kw]` (PyTorch `F.conv2d`),
-  /// tangent `conv(dx, w) + conv(x, dw)`.
+  /// 2-D cross-correlation of `x` `[N, C, H, W]` with `w` `[O, C, kh, kw]` plus an optional
+  /// bias `[O]` (PyTorch `F.conv2d`), tangent `conv(dx, w) + conv(x, dw) + db`.
   @inlinable
-  public static func conv2D(_ x: Dual, _ w: Dual, geometry g: Convolution2DGeometry) -> Dual {
-    let y = x.value.conv2D(w.value, geometry: g)
-    guard x.tangent != nil || w.tangent != nil else { return Dual(y) }
+  public static func conv2D(
+    _ x: Dual, _ w: Dual, bias b: Dual? = nil, geometry g: Convolution2DGeometry
+  ) -> Dual {
+    let y = x.value.conv2D(w.value, bias: b?.value, geometry: g)
+    guard x.tangent != nil || w.tangent != nil || b?.tangent != nil else { return Dual(y) }
     return Dual(
       y,
       tangent: Tensor.conv2DTangent(
         input: x.value, inputTangent: x.tangent, weight: w.value, weightTangent: w.tangent,
-        geometry: g))
+        biasTangent: b?.tangent, geometry: g))
   }
 
   /// The input adjoint of a convolution (PyTorch `torch.nn.grad.conv2d_input`): `gy` is the

@@ -68,7 +68,14 @@ extension Variable {
   /// `max(x, 0)` (PyTorch `F.relu`, `nn.ReLU`). The derivative at 0 is taken as 0, as PyTorch
   /// does; the second derivative is 0 (almost everywhere).
   @inlinable
-  public func relu() -> Variable { multipliedByConstant(value.indicator(greaterThan: 0)) }
+  public func relu() -> Variable {
+    let y = value.relu()
+    let output = Dual(y, tangent: dual.tangent?.keepingWherePositive(y))
+    // The pullback keeps only `y`, which the next layer holds anyway: no mask is stored.
+    return Variable.record(output, from: [self]) { g in
+      [Dual(g.value.keepingWherePositive(y), tangent: g.tangent?.keepingWherePositive(y))]
+    }
+  }
 
   /// `x` where `x > 0`, else `slope * x` (PyTorch `nn.LeakyReLU(negative_slope)`, default 0.01).
   @inlinable

@@ -49,8 +49,7 @@ public struct Conv2d<Scalar: TensorScalar>: Layer {
     precondition(
       x.shape.count == 4 && x.shape[1] == inChannels,
       "Conv2d(\(inChannels), \(outChannels)) expects [N, \(inChannels), H, W], got \(x.shape)")
-    var y = x.conv2D(scope.parameter("weight"), geometry: geometry)
-    if hasBias { y = y + scope.parameter("bias").reshaped(to: [1, outChannels, 1, 1]) }
-    return scope.observe(y)
+    let bias = hasBias ? scope.parameter("bias") : nil
+    return scope.observe(x.conv2D(scope.parameter("weight"), bias: bias, geometry: geometry))
   }
 }

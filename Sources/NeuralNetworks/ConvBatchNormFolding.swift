@@ -37,6 +37,6 @@ extension Conv2d {
       "Conv2d(\(inChannels), \(outChannels)) expects [N, \(inChannels), H, W], got \(x.shape)")
     let (scale, shift) = batchNorm.evaluationScaleAndShift(in: batchNormScope)
     let weight = convolutionScope.parameter("weight") * scale.reshaped(to: [outChannels, 1, 1, 1])
-    return x.conv2D(weight, geometry: geometry) + shift.reshaped(to: [1, outChannels, 1, 1])
+    return x.conv2D(weight, bias: shift, geometry: geometry)
   }
 }

@@ -160,14 +160,16 @@ extension Tensor {
     return (shape[0], shape[1], shape[2], shape[3], weight[0], oh, ow)
   }
 
-  /// 2-D cross-correlation of `self` `[N, C, H, W]` with `weight` `[O, C, kh, kw]`, giving
-  /// `[N, O, Ho, Wo]` (PyTorch `F.conv2d(input, weight, None, stride, padding, dilation)`).
+  /// 2-D cross-correlation of `self` `[N, C, H, W]` with `weight` `[O, C, kh, kw]`, plus an
+  /// optional `bias` `[O]`, giving `[N, O, Ho, Wo]` (PyTorch `F.conv2d(input, weight, bias,
+  /// stride, padding, dilation)`).
   ///
-  /// Images are split across threads; each unfolds its image (im2col) and calls one GEMM.
+  /// Images are split across threads; each unfolds its image (im2col) and calls one GEMM; the
+  /// bias is added while the image's output is still in cache.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   @inlinable
-  public func conv2D(_ weight: Tensor, geometry: Convolution2DGeometry) -> Tensor {
+  public func conv2D(_ weight: Tensor, bias: Tensor? = nil, geometry: Convolution2DGeometry) -> Tensor {
     let d = Tensor.checkConvolution(input: shape, weight: weight.shape, geometry: geometry)
     let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
     let plane = d.oh * d.ow
@@ -175,6 +177,8 @@ extension Tensor {
     let input = UncheckedSendable(buffer.pointer)
     let output = UncheckedSendable(result.buffer.pointer)
     let w = UncheckedSendable(weight.buffer.pointer)
+    if let bias { precondition(bias.shape == [d.o], "conv2d bias must be [\(d.o)], got \(bias.shape)") }
+    let pb = UncheckedSendable(bias.map { UnsafePointer($0.buffer.pointer) })
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
     parallelFor(d.n) { images in
       let colScratch = Scratch<Scalar>(count: pointwise ? 1 : rows * plane)
@@ -191,9 +195,21 @@ extension Tensor {
           transposeA: false, transposeB: false, m: d.o, n: plane, k: rows,
           a: w.value, lda: rows, b: pointwise ? image : col, ldb: plane,
           c: output.value + i * d.o * plane, ldc: plane, accumulate: false, parallel: d.n == 1)
+        if let b = pb.value { Tensor.addRowBias(b, rows: d.o, length: plane, to: output.value + i * d.o * plane) }
       }
     }
     return result
+  }
+
+  /// `block[r, :] += bias[r]` for a row-major block of `rows` rows of `length`.
+  @inlinable
+  static func addRowBias(
+    _ bias: UnsafePointer<Scalar>, rows: Int, length: Int, to block: UnsafeMutablePointer<Scalar>
+  ) {
+    for r in 0..<rows {
+      let (b, row) = (bias[r], block + r * length)
+      for j in 0..<length { row[j] += b }
+    }
   }
 
   /// The adjoint of ``conv2D(_:geometry:)`` with respect to its input: given `self` = the

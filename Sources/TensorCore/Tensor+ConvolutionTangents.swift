@@ -11,17 +11,20 @@ extension Tensor {
   @inlinable
   static func pointwise(_ g: Convolution2DGeometry) -> Bool { g == Convolution2DGeometry(kernel: 1) }
 
-  /// `conv(dx, w) + conv(x, dw)` for `k` directions: `dx` is `[k, N, C, H, W]` and `dw` is
-  /// `[k, O, C, kh, kw]` (either may be nil, meaning zero); returns `[k, N, O, Ho, Wo]`.
+  /// `conv(dx, w) + conv(x, dw) + db` for `k` directions: `dx` is `[k, N, C, H, W]`, `dw` is
+  /// `[k, O, C, kh, kw]` and `db` (a bias tangent) `[k, O]`; each may be nil, meaning zero;
+  /// returns `[k, N, O, Ho, Wo]`.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   @inlinable
   public static func conv2DTangent(
     input x: Tensor, inputTangent dx: Tensor?, weight w: Tensor, weightTangent dw: Tensor?,
-    geometry g: Convolution2DGeometry
+    biasTangent db: Tensor? = nil, geometry g: Convolution2DGeometry
   ) -> Tensor {
     let d = checkConvolution(input: x.shape, weight: w.shape, geometry: g)
-    let k = dx?.shape[0] ?? dw?.shape[0] ?? 0
+    let k = dx?.shape[0] ?? dw?.shape[0] ?? db?.shape[0] ?? 0
+    precondition(db.map { $0.shape == [k, d.o] } ?? true, "bias tangent \(db!.shape) is not [\(k), \(d.o)]")
+    let pdb = UncheckedSendable(db.map { UnsafePointer($0.buffer.pointer) })
     precondition(k > 0, "conv2DTangent needs at least one tangent")
     precondition(dx.map { $0.shape == [k] + x.shape } ?? true, "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
     precondition(dw.map { $0.shape == [k] + w.shape } ?? true, "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
@@ -68,7 +71,10 @@ extension Tensor {
               transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pdw + j * d.o * rows,
               lda: rows, b: flat ? image : colX, ldb: plane, c: target, ldc: plane, accumulate: accumulate,
               parallel: false)
+            accumulate = true
           }
+          if !accumulate { target.update(repeating: 0, count: outSize) }
+          if let pdb = pdb.value { addRowBias(pdb + j * d.o, rows: d.o, length: plane, to: target) }
         }
       }
     }

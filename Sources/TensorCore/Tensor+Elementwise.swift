@@ -348,3 +348,33 @@ extension Tensor {
   /// `1 / x` element-wise.
   @inlinable public func reciprocal() -> Tensor { unary(.reciprocal) }
 }
+
+extension Tensor {
+  /// `self` where `reference > 0`, else 0; `self` is `reference.shape` or `[k] + reference.shape`
+  /// (the mask repeats over the leading directions). ReLU's derivative applied to a tangent or an
+  /// adjoint, read from ReLU's output (positive exactly where its input is), so no mask is stored.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  public func keepingWherePositive(_ reference: Tensor) -> Tensor {
+    precondition(
+      shape == reference.shape || Array(shape.dropFirst()) == reference.shape,
+      "keepingWherePositive: shape \(shape) is neither \(reference.shape) nor [k] + it")
+    let result = Tensor(uninitializedShape: shape)
+    let n = reference.count
+    let x = UncheckedSendable(buffer.pointer)
+    let r = UncheckedSendable(reference.buffer.pointer)
+    let d = UncheckedSendable(result.buffer.pointer)
+    parallelFor(count, minimumChunk: elementwiseParallelThreshold) { range in
+      var i = range.lowerBound
+      while i < range.upperBound {
+        let offset = i % n
+        let run = Swift.min(range.upperBound - i, n - offset)
+        let (src, ref, dst) = (x.value + i, r.value + offset, d.value + i)
+        for j in 0..<run { dst[j] = ref[j] > 0 ? src[j] : 0 }
+        i += run
+      }
+    }
+    return result
+  }
+}
