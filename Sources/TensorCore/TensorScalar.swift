@@ -68,16 +68,24 @@ extension Float: TensorScalar {
     n: Int, a: UnsafeMutablePointer<Float>, eigenvalues: UnsafeMutablePointer<Float>,
     vectors: Bool
   ) -> Int {
-    Int(
-      LAPACKE_ssyevd(
-        LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+    #if canImport(Accelerate)
+      return accelerateSymmetricEigen(n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, ssyevd_)
+    #else
+      return Int(
+        LAPACKE_ssyevd(
+          LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+    #endif
   }
 
   public static func tridiagonalEigen(
     n: Int, d: UnsafeMutablePointer<Float>, e: UnsafeMutablePointer<Float>,
     z: UnsafeMutablePointer<Float>?
   ) -> Int {
-    Int(LAPACKE_sstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+    #if canImport(Accelerate)
+      return accelerateTridiagonalEigen(n: n, d: d, e: e, z: z, sstev_)
+    #else
+      return Int(LAPACKE_sstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+    #endif
   }
 }
 
@@ -100,15 +108,95 @@ extension Double: TensorScalar {
     n: Int, a: UnsafeMutablePointer<Double>, eigenvalues: UnsafeMutablePointer<Double>,
     vectors: Bool
   ) -> Int {
-    Int(
-      LAPACKE_dsyevd(
-        LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+    #if canImport(Accelerate)
+      return accelerateSymmetricEigen(n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, dsyevd_)
+    #else
+      return Int(
+        LAPACKE_dsyevd(
+          LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+    #endif
   }
 
   public static func tridiagonalEigen(
     n: Int, d: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>,
     z: UnsafeMutablePointer<Double>?
   ) -> Int {
-    Int(LAPACKE_dstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+    #if canImport(Accelerate)
+      return accelerateTridiagonalEigen(n: n, d: d, e: e, z: z, dstev_)
+    #else
+      return Int(LAPACKE_dstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+    #endif
   }
 }
+
+#if canImport(Accelerate)
+  // Accelerate ships LAPACK's Fortran-style interface (column-major, arguments by pointer),
+  // not LAPACKE. A symmetric input reads the same in either order; the eigenvectors come back
+  // column-major and are transposed to the row-major "vectors as columns" layout promised above.
+  // NOTE: written against Accelerate's CLAPACK headers but not compiled here (no Apple machine
+  // in this project's CI); the Linux path is the tested one.
+
+  typealias SyevdRoutine<T> = (
+    UnsafeMutablePointer<CChar>, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<__CLPK_integer>,
+    UnsafeMutablePointer<T>, UnsafeMutablePointer<__CLPK_integer>, UnsafeMutablePointer<T>,
+    UnsafeMutablePointer<T>, UnsafeMutablePointer<__CLPK_integer>,
+    UnsafeMutablePointer<__CLPK_integer>, UnsafeMutablePointer<__CLPK_integer>,
+    UnsafeMutablePointer<__CLPK_integer>
+  ) -> Int32
+
+  typealias StevRoutine<T> = (
+    UnsafeMutablePointer<CChar>, UnsafeMutablePointer<__CLPK_integer>, UnsafeMutablePointer<T>,
+    UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<__CLPK_integer>,
+    UnsafeMutablePointer<T>, UnsafeMutablePointer<__CLPK_integer>
+  ) -> Int32
+
+  func transposeSquare<T>(_ a: UnsafeMutablePointer<T>, _ n: Int) {
+    for i in 0..<n {
+      for j in (i + 1)..<max(i + 1, n) { swap(&a[i * n + j], &a[j * n + i]) }
+    }
+  }
+
+  func accelerateSymmetricEigen<T: BinaryFloatingPoint>(
+    n: Int, a: UnsafeMutablePointer<T>, eigenvalues: UnsafeMutablePointer<T>, vectors: Bool,
+    _ routine: SyevdRoutine<T>
+  ) -> Int {
+    var job = vectors ? jobV : jobN
+    var uplo = upper
+    var size = __CLPK_integer(n)
+    var lda = __CLPK_integer(max(n, 1))
+    var info: __CLPK_integer = 0
+    var workQuery = T(0)
+    var iworkQuery: __CLPK_integer = 0
+    var lwork: __CLPK_integer = -1
+    var liwork: __CLPK_integer = -1
+    _ = routine(
+      &job, &uplo, &size, a, &lda, eigenvalues, &workQuery, &lwork, &iworkQuery, &liwork, &info)
+    guard info == 0 else { return Int(info) }
+    lwork = __CLPK_integer(workQuery)
+    liwork = iworkQuery
+    var work = [T](repeating: 0, count: max(Int(lwork), 1))
+    var iwork = [__CLPK_integer](repeating: 0, count: max(Int(liwork), 1))
+    _ = routine(&job, &uplo, &size, a, &lda, eigenvalues, &work, &lwork, &iwork, &liwork, &info)
+    if info == 0 && vectors { transposeSquare(a, n) }
+    return Int(info)
+  }
+
+  func accelerateTridiagonalEigen<T: BinaryFloatingPoint>(
+    n: Int, d: UnsafeMutablePointer<T>, e: UnsafeMutablePointer<T>, z: UnsafeMutablePointer<T>?,
+    _ routine: StevRoutine<T>
+  ) -> Int {
+    var job = z == nil ? jobN : jobV
+    var size = __CLPK_integer(n)
+    var ldz = __CLPK_integer(max(n, 1))
+    var info: __CLPK_integer = 0
+    var work = [T](repeating: 0, count: max(1, 2 * n - 2))
+    var unused = T(0)
+    if let z {
+      _ = routine(&job, &size, d, e, z, &ldz, &work, &info)
+      if info == 0 { transposeSquare(z, n) }
+    } else {
+      _ = routine(&job, &size, d, e, &unused, &ldz, &work, &info)
+    }
+    return Int(info)
+  }
+#endif

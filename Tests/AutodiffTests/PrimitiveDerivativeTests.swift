@@ -136,6 +136,18 @@ struct PrimitiveDerivativeTests {
     }
   }
 
+  /// The whole Hessian, from exact HVPs along every basis vector in one block, against the
+  /// dense finite-difference Hessian.
+  @Test(arguments: primitiveCases)
+  func denseHessianMatchesFiniteDifferences(_ c: PrimitiveCase) {
+    let x = c.points(seed: 41)
+    let f = c.function(seed: 41)
+    let exact = denseHessian(at: x, in: f)
+    let oracle = numericalHessian(at: x) { gradient(at: $0, in: f) }
+    let result = closeness(exact, oracle, rtol: 1e-6, atol: 1e-6)
+    #expect(result.passes, "\(c.name): \(result)")
+  }
+
   @Test(arguments: primitiveCases)
   func blockOfDirectionsEqualsSingleProducts(_ c: PrimitiveCase) {
     let x = c.points(seed: 21)
