@@ -90,7 +90,8 @@ extension Variable {
     let positive = value.indicator(greaterThan: 0)
     let negative = 1 - positive
     let negativePart = multipliedByConstant(negative)
-    return multipliedByConstant(positive) + (negativePart.exp() - 1).multipliedByConstant(negative) * alpha
+    return multipliedByConstant(positive) + (negativePart.exp() - 1).multipliedByConstant(negative)
+      * alpha
   }
 
   /// The Gaussian error linear unit in its exact form `x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`

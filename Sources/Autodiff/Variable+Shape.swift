@@ -113,13 +113,17 @@ extension Variable {
     let y = Dual.matmul(a, b, transposeA: ta, transposeB: tb)
     return Variable.record(y, from: [self, other]) { g in
       let ga: Dual<Scalar>? =
-        !needA ? nil
-        : ta ? Dual.matmul(b, g, transposeA: tb, transposeB: true)
-        : Dual.matmul(g, b, transposeA: false, transposeB: !tb)
+        !needA
+        ? nil
+        : ta
+          ? Dual.matmul(b, g, transposeA: tb, transposeB: true)
+          : Dual.matmul(g, b, transposeA: false, transposeB: !tb)
       let gb: Dual<Scalar>? =
-        !needB ? nil
-        : tb ? Dual.matmul(g, a, transposeA: true, transposeB: ta)
-        : Dual.matmul(a, g, transposeA: !ta, transposeB: false)
+        !needB
+        ? nil
+        : tb
+          ? Dual.matmul(g, a, transposeA: true, transposeB: ta)
+          : Dual.matmul(a, g, transposeA: !ta, transposeB: false)
       return [ga, gb]
     }
   }

@@ -54,7 +54,8 @@ public struct Variable<Scalar: TensorScalar>: @unchecked Sendable {
   /// A differentiable input (a leaf of the graph) with optional tangents.
   @inlinable
   static func leaf(_ value: Tensor<Scalar>, tangent: Tensor<Scalar>?) -> Variable {
-    Variable(Dual(value, tangent: tangent), node: GraphNode(inputs: [], shape: value.shape, pullback: nil))
+    Variable(
+      Dual(value, tangent: tangent), node: GraphNode(inputs: [], shape: value.shape, pullback: nil))
   }
 
   /// The value.

@@ -42,9 +42,13 @@ public enum Activation<Scalar: TensorScalar>: Layer, Hashable, CaseIterable {
     self = a
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     let y: Variable<Scalar>
     switch self {
     case .identity: y = x
@@ -68,13 +72,19 @@ public struct ParametricActivation<Scalar: TensorScalar>: Layer {
   public let parameter: Scalar
 
   /// `nn.LeakyReLU(negative_slope)`.
-  public static func leakyRelu(negativeSlope: Scalar) -> Self { Self(kind: .leakyRelu, parameter: negativeSlope) }
+  public static func leakyRelu(negativeSlope: Scalar) -> Self {
+    Self(kind: .leakyRelu, parameter: negativeSlope)
+  }
   /// `nn.ELU(alpha)`.
   public static func elu(alpha: Scalar) -> Self { Self(kind: .elu, parameter: alpha) }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     switch kind {
     case .leakyRelu: scope.observe(x.leakyRelu(negativeSlope: parameter))
     case .elu: scope.observe(x.elu(alpha: parameter))

@@ -38,6 +38,7 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
     self.acceptedRanks = acceptedRanks
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {
     d.parameter("weight", Tensor(repeating: 1, shape: [features]))
     d.parameter("bias", Tensor(zeros: [features]))
@@ -46,10 +47,14 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
     d.integerBuffer("num_batches_tracked", 0)
   }
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     precondition(
       acceptedRanks.contains(x.shape.count) && x.shape[1] == features,
-      "BatchNorm(\(features)) expects rank \(acceptedRanks.sorted()) with \(features) channels, got \(x.shape)")
+      "BatchNorm(\(features)) expects rank \(acceptedRanks.sorted()) with \(features) channels, got \(x.shape)"
+    )
     var channelShape = [Int](repeating: 1, count: x.shape.count)
     channelShape[1] = features
     let y: Variable<Scalar>

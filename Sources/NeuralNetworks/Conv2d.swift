@@ -29,7 +29,9 @@ public struct Conv2d<Scalar: TensorScalar>: Layer {
   }
 
   /// Creates a convolution with a general geometry.
-  public init(_ inChannels: Int, _ outChannels: Int, geometry: Convolution2DGeometry, bias: Bool = true) {
+  public init(
+    _ inChannels: Int, _ outChannels: Int, geometry: Convolution2DGeometry, bias: Bool = true
+  ) {
     precondition(inChannels > 0 && outChannels > 0, "Conv2d channels must be positive")
     self.inChannels = inChannels
     self.outChannels = outChannels
@@ -37,15 +39,21 @@ public struct Conv2d<Scalar: TensorScalar>: Layer {
     self.hasBias = bias
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {
     let fanIn = inChannels * geometry.kernelHeight * geometry.kernelWidth
     let bound = 1 / Scalar(fanIn).squareRoot()
     d.parameter(
-      "weight", d.uniform([outChannels, inChannels, geometry.kernelHeight, geometry.kernelWidth], bound: bound))
+      "weight",
+      d.uniform(
+        [outChannels, inChannels, geometry.kernelHeight, geometry.kernelWidth], bound: bound))
     if hasBias { d.parameter("bias", d.uniform([outChannels], bound: bound)) }
   }
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     precondition(
       x.shape.count == 4 && x.shape[1] == inChannels,
       "Conv2d(\(inChannels), \(outChannels)) expects [N, \(inChannels), H, W], got \(x.shape)")

@@ -7,7 +7,9 @@ extension BatchNorm {
   /// The per-channel map of evaluation mode, `y = x * scale + shift`, with
   /// `scale = weight / sqrt(running_var + eps)` and `shift = bias - running_mean * scale`,
   /// differentiable in `weight` and `bias`.
-  func evaluationScaleAndShift(in scope: LayerScope<Scalar>) -> (scale: Variable<Scalar>, shift: Variable<Scalar>) {
+  func evaluationScaleAndShift(in scope: LayerScope<Scalar>) -> (
+    scale: Variable<Scalar>, shift: Variable<Scalar>
+  ) {
     let inverseStd = (scope.buffer("running_var") + epsilon).squareRoot().reciprocal()
     let scale = scope.parameter("weight") * inverseStd
     return (scale, scope.parameter("bias") - scale * scope.buffer("running_mean"))

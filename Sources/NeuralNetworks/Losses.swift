@@ -78,7 +78,9 @@ public enum LossFunction: Sendable, Hashable, Codable {
   /// The loss of `outputs` against `targets`.
   ///
   /// - Precondition: the targets are of the kind the loss needs.
-  public func callAsFunction<Scalar>(_ outputs: Variable<Scalar>, _ targets: Targets<Scalar>) -> Variable<Scalar> {
+  public func callAsFunction<Scalar>(_ outputs: Variable<Scalar>, _ targets: Targets<Scalar>)
+    -> Variable<Scalar>
+  {
     switch (self, targets) {
     case (.crossEntropy(let r), .classes(let labels)):
       return NeuralNetworks.crossEntropy(logits: outputs, labels: labels, reduction: r)

@@ -73,8 +73,11 @@ public struct Model<Scalar: TensorScalar>: Sendable {
   }
 
   /// The loss of the model on `inputs` and `targets` with its own parameters.
-  public func loss(_ loss: LossFunction, inputs: Tensor<Scalar>, targets: Targets<Scalar>) -> Scalar {
-    self.loss(loss, inputs: inputs, targets: targets, parameters: parameters.values.map { Variable($0) })
-      .value.scalar
+  public func loss(_ loss: LossFunction, inputs: Tensor<Scalar>, targets: Targets<Scalar>) -> Scalar
+  {
+    self.loss(
+      loss, inputs: inputs, targets: targets, parameters: parameters.values.map { Variable($0) }
+    )
+    .value.scalar
   }
 }

@@ -27,15 +27,20 @@ public struct StateDictMismatch: Error, CustomStringConvertible, Equatable {
 
   /// A key whose shape differs between the model and the state dict.
   public struct ShapeMismatch: Equatable, Sendable {
+    /// The state-dict key.
     public let key: String
+    /// The shape the model has.
     public let expected: [Int]
+    /// The shape the state dict has.
     public let found: [Int]
   }
 
+  /// One line naming every mismatch.
   public var description: String {
     var parts: [String] = []
     for m in shapeMismatches {
-      parts.append("\"\(m.key)\" has shape \(m.found) in the state dict but \(m.expected) in the model")
+      parts.append(
+        "\"\(m.key)\" has shape \(m.found) in the state dict but \(m.expected) in the model")
     }
     if !missingKeys.isEmpty { parts.append("missing keys \(missingKeys)") }
     if !unexpectedKeys.isEmpty { parts.append("unexpected keys \(unexpectedKeys)") }
@@ -66,7 +71,8 @@ public struct ParameterCollection<Scalar: TensorScalar>: Sendable {
     bufferNames = declarations.buffers.map(\.name)
     buffers = Dictionary(uniqueKeysWithValues: declarations.buffers.map { ($0.name, $0.value) })
     integerBufferNames = declarations.integerBuffers.map(\.name)
-    integerBuffers = Dictionary(uniqueKeysWithValues: declarations.integerBuffers.map { ($0.name, $0.value) })
+    integerBuffers = Dictionary(
+      uniqueKeysWithValues: declarations.integerBuffers.map { ($0.name, $0.value) })
   }
 
   /// Each parameter's name, shape and offset in the flat vector.

@@ -14,9 +14,13 @@ public struct MaxPool2d<Scalar: TensorScalar>: Layer {
       kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation)
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     scope.observe(x.maxPool2D(geometry: geometry))
   }
 }
@@ -31,9 +35,13 @@ public struct AvgPool2d<Scalar: TensorScalar>: Layer {
     geometry = Convolution2DGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     scope.observe(x.avgPool2D(geometry: geometry))
   }
 }
@@ -43,9 +51,13 @@ public struct GlobalAvgPool2d<Scalar: TensorScalar>: Layer {
   /// Creates the layer.
   public init() {}
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     precondition(x.shape.count == 4, "AdaptiveAvgPool2d(1) expects [N, C, H, W], got \(x.shape)")
     return scope.observe(x.mean(alongAxes: [2, 3]))
   }
@@ -56,9 +68,13 @@ public struct Flatten<Scalar: TensorScalar>: Layer {
   /// Creates the layer.
   public init() {}
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     scope.observe(x.flattenedBatch())
   }
 }
@@ -77,9 +93,13 @@ public struct Dropout<Scalar: TensorScalar>: Layer {
     probability = p
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {}
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     guard scope.mode == .training, probability > 0 else { return scope.observe(x) }
     let keep = 1 - probability
     let draws = Tensor<Scalar>(randomUniform: x.shape, using: &scope.randomness.generator)
@@ -96,11 +116,15 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
   /// Creates a sequence of layers.
   public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {
     for (i, layer) in layers.enumerated() { d.child(String(i), layer) }
   }
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     var y = x
     var i = 0
     while i < layers.count {

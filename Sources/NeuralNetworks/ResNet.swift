@@ -21,10 +21,13 @@ public struct BasicBlock<Scalar: TensorScalar>: Layer {
     bn2 = .twoD(planes)
     shortcut =
       stride != 1 || inPlanes != planes
-      ? Sequential([Conv2d(inPlanes, planes, kernel: 1, stride: stride, bias: false), BatchNorm.twoD(planes)])
+      ? Sequential([
+        Conv2d(inPlanes, planes, kernel: 1, stride: stride, bias: false), BatchNorm.twoD(planes),
+      ])
       : nil
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {
     d.child("conv1", conv1)
     d.child("bn1", bn1)
@@ -33,7 +36,10 @@ public struct BasicBlock<Scalar: TensorScalar>: Layer {
     if let shortcut { d.child("shortcut", shortcut) }
   }
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     var out = conv1.followed(
       by: bn1, x, convolutionScope: scope.child("conv1"), batchNormScope: scope.child("bn1")
     ).relu()
@@ -60,7 +66,8 @@ public struct ResNet<Scalar: TensorScalar>: Layer {
 
   /// Creates a CIFAR ResNet; `depth` must be `6n + 2` (20, 32, 44, 56, 110, ...).
   public init(depth: Int, classes: Int = 10, inputChannels: Int = 3) {
-    precondition(depth >= 8 && (depth - 2) % 6 == 0, "CIFAR ResNet depth must be 6n + 2, got \(depth)")
+    precondition(
+      depth >= 8 && (depth - 2) % 6 == 0, "CIFAR ResNet depth must be 6n + 2, got \(depth)")
     self.depth = depth
     self.classes = classes
     let n = (depth - 2) / 6
@@ -71,7 +78,8 @@ public struct ResNet<Scalar: TensorScalar>: Layer {
     for (planes, stride) in [(16, 1), (32, 2), (64, 2)] {
       var blocks: [any Layer<Scalar>] = []
       for i in 0..<n {
-        blocks.append(BasicBlock<Scalar>(inPlanes: inPlanes, planes: planes, stride: i == 0 ? stride : 1))
+        blocks.append(
+          BasicBlock<Scalar>(inPlanes: inPlanes, planes: planes, stride: i == 0 ? stride : 1))
         inPlanes = planes
       }
       stages.append(Sequential(blocks))
@@ -80,6 +88,7 @@ public struct ResNet<Scalar: TensorScalar>: Layer {
     linear = Linear(64, classes)
   }
 
+  /// Declares this layer's parameters and buffers; see ``Layer/declareState(into:)``.
   public func declareState(into d: inout StateDeclarations<Scalar>) {
     d.child("conv1", conv1)
     d.child("bn1", bn1)
@@ -87,7 +96,10 @@ public struct ResNet<Scalar: TensorScalar>: Layer {
     d.child("linear", linear)
   }
 
-  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+  /// The layer's output for `x`; see ``Layer/callAsFunction(_:in:)``.
+  public func callAsFunction(_ x: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<
+    Scalar
+  > {
     var out = conv1.followed(
       by: bn1, x, convolutionScope: scope.child("conv1"), batchNormScope: scope.child("bn1")
     ).relu()
@@ -103,7 +115,8 @@ public struct ResNet<Scalar: TensorScalar>: Layer {
 public func multilayerPerceptron<Scalar: TensorScalar>(
   widths: [Int], activation: Activation<Scalar>, bias: Bool = true
 ) -> Sequential<Scalar> {
-  precondition(widths.count >= 2, "an MLP needs at least an input and an output width, got \(widths)")
+  precondition(
+    widths.count >= 2, "an MLP needs at least an input and an output width, got \(widths)")
   var layers: [any Layer<Scalar>] = []
   for i in 0..<(widths.count - 1) {
     if i > 0 { layers.append(activation) }

@@ -14,14 +14,19 @@ extension BarRenderer {
       if horizontal {
         svg.element(
           "text",
-          [("x", svgNumber(Theme.outerPadding + nameWidth + 2)),
-           ("y", svgNumber(center)), ("dy", TextBaseline.middle.dy), ("text-anchor", "end")], text: name)
+          [
+            ("x", svgNumber(Theme.outerPadding + nameWidth + 2)),
+            ("y", svgNumber(center)), ("dy", TextBaseline.middle.dy), ("text-anchor", "end"),
+          ], text: name)
       } else {
         let y = reference.valueStart + Theme.tickLength + 6
         svg.element(
           "text",
-          [("x", svgNumber(center)), ("y", svgNumber(y)), ("dy", TextBaseline.middle.dy), ("text-anchor", "end"),
-           ("transform", "rotate(-45 \(svgNumber(center)) \(svgNumber(y)))")], text: name)
+          [
+            ("x", svgNumber(center)), ("y", svgNumber(y)), ("dy", TextBaseline.middle.dy),
+            ("text-anchor", "end"),
+            ("transform", "rotate(-45 \(svgNumber(center)) \(svgNumber(y)))"),
+          ], text: name)
       }
       if name != full { svg.close() }
     }
@@ -32,7 +37,8 @@ extension BarRenderer {
     var y = Theme.outerPadding
     if !chart.title.isEmpty {
       svg.text(
-        chart.title, x: (plotLeft + plotRight) / 2, y: y + Theme.titleSize * 0.85, size: Theme.titleSize,
+        chart.title, x: (plotLeft + plotRight) / 2, y: y + Theme.titleSize * 0.85,
+        size: Theme.titleSize,
         anchor: "middle", weight: "600")
       y += Theme.titleSize + 10
     }
@@ -42,7 +48,9 @@ extension BarRenderer {
     for (index, series) in chart.series.enumerated() {
       svg.rect(x: x, y: y + 3, width: 12, height: 12, fill: Palette.color(index).hex)
       svg.element(
-        "text", [("x", svgNumber(x + 17)), ("y", svgNumber(y + 9)), ("dy", TextBaseline.middle.dy)], text: series.name)
+        "text",
+        [("x", svgNumber(x + 17)), ("y", svgNumber(y + 9)), ("dy", TextBaseline.middle.dy)],
+        text: series.name)
       x += 17 + TextMetrics.width(series.name, size: Theme.legendSize) + 18
     }
     svg.close()

@@ -17,7 +17,9 @@ struct BarRenderer {
     self.chart = chart
     horizontal = chart.orientation == .horizontal
     let maxName = horizontal ? min(chart.width * 0.4, 300) : 200
-    names = chart.categories.map { TextMetrics.truncated($0, maxWidth: maxName, size: Theme.tickSize) }
+    names = chart.categories.map {
+      TextMetrics.truncated($0, maxWidth: maxName, size: Theme.tickSize)
+    }
     nameWidth = names.map { TextMetrics.width($0, size: Theme.tickSize) }.max() ?? 0
     axes = chart.panels.map { panel in
       Self.valueAxis(panel.members.flatMap { chart.series[$0].values })
@@ -52,7 +54,8 @@ struct BarRenderer {
   }
 
   private var header: Double {
-    Theme.outerPadding + (chart.title.isEmpty ? 0 : Theme.titleSize + 10) + (chart.hasLegend ? 22 : 0)
+    Theme.outerPadding + (chart.title.isEmpty ? 0 : Theme.titleSize + 10)
+      + (chart.hasLegend ? 22 : 0)
   }
   private var panelTitleHeight: Double { chart.layout == .panels ? 22 : 0 }
   private static let bottomAxisDepth = Theme.tickLength + 6 + Theme.tickSize
@@ -68,7 +71,9 @@ struct BarRenderer {
 
     if horizontal {
       let top = header + panelTitleHeight
-      let bottom = Theme.outerPadding + Self.bottomAxisDepth + (chart.valueLabel.isEmpty ? 0 : Theme.labelSize + 8)
+      let bottom =
+        Theme.outerPadding + Self.bottomAxisDepth
+        + (chart.valueLabel.isEmpty ? 0 : Theme.labelSize + 8)
       let groups = chart.layout == .grouped ? Double(chart.series.count) : 1
       var rowHeight = max(chart.categories.count > 30 ? 16 : 22, groups * 8 + 8)
       height = chart.height ?? (top + rowHeight * n + bottom)
@@ -76,7 +81,8 @@ struct BarRenderer {
       left = Theme.outerPadding + nameWidth + 10
       // Gaps wide enough that the end tick labels of neighbouring panels never touch.
       let gaps = (0..<max(0, panels.count - 1)).map { p in
-        max(28, halfWidth(axes[p].ticks.labels.last) + halfWidth(axes[p + 1].ticks.labels.first) + 12)
+        max(
+          28, halfWidth(axes[p].ticks.labels.last) + halfWidth(axes[p + 1].ticks.labels.first) + 12)
       }
       let panelWidth = (width - left - right - gaps.reduce(0, +)) / Double(panels.count)
       var x = left
@@ -91,15 +97,18 @@ struct BarRenderer {
     } else {
       let depth = nameWidth * 0.7071 + Theme.tickSize
       let bottom = Theme.outerPadding + Theme.tickLength + 6 + depth
-      let tickWidth = axes.flatMap(\.ticks.labels).map { TextMetrics.width($0, size: Theme.tickSize) }.max() ?? 0
+      let tickWidth =
+        axes.flatMap(\.ticks.labels).map { TextMetrics.width($0, size: Theme.tickSize) }.max() ?? 0
       let firstName = names.first.map { TextMetrics.width($0, size: Theme.tickSize) } ?? 0
       left = max(
-        Theme.outerPadding + (chart.valueLabel.isEmpty ? 0 : Theme.labelSize + 10) + tickWidth + Theme.tickLength + 5,
+        Theme.outerPadding + (chart.valueLabel.isEmpty ? 0 : Theme.labelSize + 10) + tickWidth
+          + Theme.tickLength + 5,
         Theme.outerPadding + firstName * 0.7071 - 8)
       let gap = 18.0
       let k = Double(panels.count)
       var panelHeight = 200.0
-      height = chart.height ?? (header + k * (panelTitleHeight + panelHeight) + (k - 1) * gap + bottom)
+      height =
+        chart.height ?? (header + k * (panelTitleHeight + panelHeight) + (k - 1) * gap + bottom)
       if chart.height != nil {
         panelHeight = max(20, (height - header - bottom - (k - 1) * gap) / k - panelTitleHeight)
       }
@@ -118,7 +127,8 @@ struct BarRenderer {
       }
     }
 
-    var svg = SVGWriter(width: width, height: height, title: chart.title.isEmpty ? "Bar chart" : chart.title)
+    var svg = SVGWriter(
+      width: width, height: height, title: chart.title.isEmpty ? "Bar chart" : chart.title)
     if horizontal {
       for i in stride(from: 1, to: chart.categories.count, by: 2) {  // zebra rows guide the eye
         let y = placements[0].bandOrigin + Double(i) * placements[0].bandSize
@@ -154,7 +164,8 @@ struct BarRenderer {
     guard chart.showsValues else { return (0, 0) }
     let values = members.flatMap { chart.series[$0].values }
     func reserve(_ selected: [Double]) -> Double {
-      let widest = selected.map { TextMetrics.width(valueText($0), size: Theme.smallSize) }.max() ?? 0
+      let widest =
+        selected.map { TextMetrics.width(valueText($0), size: Theme.smallSize) }.max() ?? 0
       return widest > 0 ? min(widest + 5, limit) : 0
     }
     return (reserve(values.filter { $0 < 0 }), reserve(values.filter { !($0 < 0) }))
@@ -179,7 +190,9 @@ struct BarRenderer {
     }
 
     svg.open("g", [("stroke", Theme.grid), ("stroke-width", "1")])
-    for tick in placement.axis.ticks.values { svg.element("line", segment(tick, from: bandStart, to: bandEnd)) }
+    for tick in placement.axis.ticks.values {
+      svg.element("line", segment(tick, from: bandStart, to: bandEnd))
+    }
     svg.close()
 
     let groups = Double(placement.members.count)
@@ -190,7 +203,9 @@ struct BarRenderer {
         let value = series.values[i]
         let slot = placement.bandSize * 0.8 / groups
         let thickness = groups > 1 ? slot * 0.9 : placement.bandSize * 0.68
-        let b0 = groups > 1 ? band + placement.bandSize * 0.1 + Double(g) * slot + slot * 0.05
+        let b0 =
+          groups > 1
+          ? band + placement.bandSize * 0.1 + Double(g) * slot + slot * 0.05
           : band + (placement.bandSize - thickness) / 2
         let center = b0 + thickness / 2
         let color = Palette.color(member).hex
@@ -203,14 +218,22 @@ struct BarRenderer {
         }
         var (v0, v1) = (scale(0), scale(value))
         if value != 0 && abs(v1 - v0) < 1 { v1 = v0 + (v1 < v0 ? -1 : 1) }  // tiny values stay visible
-        let (p, q) = (point(band: b0, value: min(v0, v1)), point(band: b0 + thickness, value: max(v0, v1)))
+        let (p, q) = (
+          point(band: b0, value: min(v0, v1)), point(band: b0 + thickness, value: max(v0, v1))
+        )
         if value != 0 {
-        svg.open(
-          "rect",
-          [("class", "bar"), ("x", svgNumber(min(p.x, q.x))), ("y", svgNumber(min(p.y, q.y))),
-           ("width", svgNumber(abs(q.x - p.x))), ("height", svgNumber(abs(q.y - p.y))), ("fill", color)])
-        svg.element("title", [], text: "\(category) · \(series.name): \(NumberFormat.compact(value, significantDigits: 6))")
-        svg.close()
+          svg.open(
+            "rect",
+            [
+              ("class", "bar"), ("x", svgNumber(min(p.x, q.x))), ("y", svgNumber(min(p.y, q.y))),
+              ("width", svgNumber(abs(q.x - p.x))), ("height", svgNumber(abs(q.y - p.y))),
+              ("fill", color),
+            ])
+          svg.element(
+            "title", [],
+            text:
+              "\(category) · \(series.name): \(NumberFormat.compact(value, significantDigits: 6))")
+          svg.close()
         }
         guard chart.showsValues else { continue }
         let text = valueText(value)
@@ -229,22 +252,33 @@ struct BarRenderer {
     }
 
     // The zero line, the value axis with its ticks and labels, and the panel title.
-    svg.element("line", segment(0, from: bandStart, to: bandEnd) + [("stroke", Theme.zeroLine), ("stroke-width", "1.25")])
+    svg.element(
+      "line",
+      segment(0, from: bandStart, to: bandEnd) + [
+        ("stroke", Theme.zeroLine), ("stroke-width", "1.25"),
+      ])
     let axisBand = horizontal ? bandEnd : bandStart
     let outward = horizontal ? Theme.tickLength : -Theme.tickLength
-    let (a, b) = (point(band: axisBand, value: placement.valueStart), point(band: axisBand, value: placement.valueEnd))
+    let (a, b) = (
+      point(band: axisBand, value: placement.valueStart),
+      point(band: axisBand, value: placement.valueEnd)
+    )
     svg.line(a.x, a.y, b.x, b.y, stroke: Theme.axis)
     svg.open("g", [("stroke", Theme.axis), ("stroke-width", "1")])
-    for tick in placement.axis.ticks.values { svg.element("line", segment(tick, from: axisBand, to: axisBand + outward)) }
+    for tick in placement.axis.ticks.values {
+      svg.element("line", segment(tick, from: axisBand, to: axisBand + outward))
+    }
     svg.close()
     svg.open("g", [("font-size", svgNumber(Theme.tickSize)), ("fill", Theme.mutedText)])
     for (tick, label) in zip(placement.axis.ticks.values, placement.axis.ticks.labels) {
       let at = point(band: axisBand + outward + (horizontal ? 3 : -4), value: scale(tick))
       svg.element(
         "text",
-        [("x", svgNumber(at.x)), ("y", svgNumber(at.y)),
-         ("dy", horizontal ? TextBaseline.hanging.dy : TextBaseline.middle.dy),
-         ("text-anchor", horizontal ? "middle" : "end")], text: label)
+        [
+          ("x", svgNumber(at.x)), ("y", svgNumber(at.y)),
+          ("dy", horizontal ? TextBaseline.hanging.dy : TextBaseline.middle.dy),
+          ("text-anchor", horizontal ? "middle" : "end"),
+        ], text: label)
     }
     svg.close()
     if !placement.title.isEmpty {
@@ -253,7 +287,9 @@ struct BarRenderer {
           placement.title, x: (placement.valueStart + placement.valueEnd) / 2, y: bandStart - 9,
           size: Theme.labelSize, anchor: "middle", weight: "600")
       } else {
-        svg.text(placement.title, x: bandStart, y: placement.valueEnd - 9, size: Theme.labelSize, weight: "600")
+        svg.text(
+          placement.title, x: bandStart, y: placement.valueEnd - 9, size: Theme.labelSize,
+          weight: "600")
       }
     }
   }

@@ -122,7 +122,8 @@ public struct BarChart: Chart {
       var svg = SVGWriter(width: width, height: height, title: title.isEmpty ? "Bar chart" : title)
       if !title.isEmpty {
         svg.text(
-          title, x: width / 2, y: Theme.outerPadding + Theme.titleSize * 0.85, size: Theme.titleSize,
+          title, x: width / 2, y: Theme.outerPadding + Theme.titleSize * 0.85,
+          size: Theme.titleSize,
           anchor: "middle", weight: "600")
       }
       svg.text(

@@ -19,16 +19,25 @@ enum MarkerShape: CaseIterable {
     let fill = [("fill", color), ("stroke", "#ffffff"), ("stroke-width", "0.75")]
     switch self {
     case .circle:
-      svg.element("circle", [("cx", svgNumber(p.x)), ("cy", svgNumber(p.y)), ("r", svgNumber(size))] + fill)
+      svg.element(
+        "circle", [("cx", svgNumber(p.x)), ("cy", svgNumber(p.y)), ("r", svgNumber(size))] + fill)
     case .square:
       let s = size * 0.9
-      svg.rect(x: p.x - s, y: p.y - s, width: 2 * s, height: 2 * s, fill: color, extra: Array(fill.dropFirst()))
+      svg.rect(
+        x: p.x - s, y: p.y - s, width: 2 * s, height: 2 * s, fill: color,
+        extra: Array(fill.dropFirst()))
     case .triangle, .diamond:
       let r = size * 1.25
       let points =
         self == .triangle
-        ? [SVGPoint(x: p.x, y: p.y - r), SVGPoint(x: p.x + r, y: p.y + r * 0.75), SVGPoint(x: p.x - r, y: p.y + r * 0.75)]
-        : [SVGPoint(x: p.x, y: p.y - r), SVGPoint(x: p.x + r, y: p.y), SVGPoint(x: p.x, y: p.y + r), SVGPoint(x: p.x - r, y: p.y)]
+        ? [
+          SVGPoint(x: p.x, y: p.y - r), SVGPoint(x: p.x + r, y: p.y + r * 0.75),
+          SVGPoint(x: p.x - r, y: p.y + r * 0.75),
+        ]
+        : [
+          SVGPoint(x: p.x, y: p.y - r), SVGPoint(x: p.x + r, y: p.y), SVGPoint(x: p.x, y: p.y + r),
+          SVGPoint(x: p.x - r, y: p.y),
+        ]
       svg.element("polygon", [("points", SVGWriter.pointList(points))] + fill)
     }
   }
@@ -57,14 +66,20 @@ struct CartesianFrame {
     xAxis: Axis, yAxis: Axis, legend: [LegendItem] = [], rightReserve: Double = 0
   ) {
     (self.width, self.height, self.title) = (width, height, title)
-    (self.xLabel, self.yLabel, self.xAxis, self.yAxis, self.legend) = (xLabel, yLabel, xAxis, yAxis, legend)
-    let yTickWidth = yAxis.ticks.labels.map { TextMetrics.width($0, size: Theme.tickSize) }.max() ?? 0
+    (self.xLabel, self.yLabel, self.xAxis, self.yAxis, self.legend) = (
+      xLabel, yLabel, xAxis, yAxis, legend
+    )
+    let yTickWidth =
+      yAxis.ticks.labels.map { TextMetrics.width($0, size: Theme.tickSize) }.max() ?? 0
     let left =
-      Theme.outerPadding + (yLabel.isEmpty ? 0 : Theme.labelSize + 10) + yTickWidth + Theme.tickLength + 5
-    let lastXLabel = xAxis.ticks.labels.last.map { TextMetrics.width($0, size: Theme.tickSize) } ?? 0
+      Theme.outerPadding + (yLabel.isEmpty ? 0 : Theme.labelSize + 10) + yTickWidth
+      + Theme.tickLength + 5
+    let lastXLabel =
+      xAxis.ticks.labels.last.map { TextMetrics.width($0, size: Theme.tickSize) } ?? 0
     let right = max(Theme.outerPadding + 4, lastXLabel / 2 + 6) + rightReserve
     let bottom =
-      Theme.outerPadding + (xLabel.isEmpty ? 0 : Theme.labelSize + 8) + Theme.tickSize + Theme.tickLength + 6
+      Theme.outerPadding + (xLabel.isEmpty ? 0 : Theme.labelSize + 8) + Theme.tickSize
+      + Theme.tickLength + 6
     var top = Theme.outerPadding + (title.isEmpty ? 0 : Theme.titleSize + 10)
 
     // The legend sits in rows above the plot, where it never hides data.
@@ -74,15 +89,19 @@ struct CartesianFrame {
       var x = 0.0
       var row = 0
       for item in legend {
-        let itemWidth = Self.swatchWidth + 6 + TextMetrics.width(item.name, size: Theme.legendSize) + 18
+        let itemWidth =
+          Self.swatchWidth + 6 + TextMetrics.width(item.name, size: Theme.legendSize) + 18
         if x > 0 && x + itemWidth > available { (x, row) = (0, row + 1) }
-        placements.append((item, left + x, top + Double(row) * Self.legendRowHeight + Self.legendRowHeight / 2))
+        placements.append(
+          (item, left + x, top + Double(row) * Self.legendRowHeight + Self.legendRowHeight / 2))
         x += itemWidth
       }
       top += Double(row + 1) * Self.legendRowHeight + 6
     }
     self.legendPlacements = placements.map { (item: $0.0, x: $0.1, y: $0.2) }
-    plot = Rect(x: left, y: top + 4, width: max(width - left - right, 10), height: max(height - top - 4 - bottom, 10))
+    plot = Rect(
+      x: left, y: top + 4, width: max(width - left - right, 10),
+      height: max(height - top - 4 - bottom, 10))
   }
 
   var x: ScreenScale { xAxis.mapped(from: plot.x, to: plot.maxX) }
@@ -118,7 +137,8 @@ struct CartesianFrame {
       svg.element("line", Self.lineAttributes(x(value), plot.maxY, x(value), plot.maxY + tick))
     }
     for value in xAxis.ticks.minor where xAxis.accepts(value) {
-      svg.element("line", Self.lineAttributes(x(value), plot.maxY, x(value), plot.maxY + tick * 0.6))
+      svg.element(
+        "line", Self.lineAttributes(x(value), plot.maxY, x(value), plot.maxY + tick * 0.6))
     }
     for value in yAxis.ticks.values where yAxis.accepts(value) {
       svg.element("line", Self.lineAttributes(plot.x - tick, y(value), plot.x, y(value)))
@@ -132,23 +152,32 @@ struct CartesianFrame {
     for (value, label) in zip(xAxis.ticks.values, xAxis.ticks.labels) where xAxis.accepts(value) {
       svg.element(
         "text",
-        [("x", svgNumber(x(value))), ("y", svgNumber(plot.maxY + tick + 3)), ("dy", TextBaseline.hanging.dy),
-         ("text-anchor", "middle")], text: label)
+        [
+          ("x", svgNumber(x(value))), ("y", svgNumber(plot.maxY + tick + 3)),
+          ("dy", TextBaseline.hanging.dy),
+          ("text-anchor", "middle"),
+        ], text: label)
     }
     for (value, label) in zip(yAxis.ticks.values, yAxis.ticks.labels) where yAxis.accepts(value) {
       svg.element(
         "text",
-        [("x", svgNumber(plot.x - tick - 4)), ("y", svgNumber(y(value))), ("dy", TextBaseline.middle.dy),
-         ("text-anchor", "end")], text: label)
+        [
+          ("x", svgNumber(plot.x - tick - 4)), ("y", svgNumber(y(value))),
+          ("dy", TextBaseline.middle.dy),
+          ("text-anchor", "end"),
+        ], text: label)
     }
     svg.close()
 
     if !xLabel.isEmpty {
-      svg.text(xLabel, x: plot.midX, y: height - Theme.outerPadding, size: Theme.labelSize, anchor: "middle")
+      svg.text(
+        xLabel, x: plot.midX, y: height - Theme.outerPadding, size: Theme.labelSize,
+        anchor: "middle")
     }
     if !yLabel.isEmpty {
       let labelX = Theme.outerPadding + Theme.labelSize * 0.8
-      svg.text(yLabel, x: labelX, y: plot.midY, size: Theme.labelSize, anchor: "middle", rotate: -90)
+      svg.text(
+        yLabel, x: labelX, y: plot.midY, size: Theme.labelSize, anchor: "middle", rotate: -90)
     }
     drawLegend(&svg)
   }
@@ -160,7 +189,11 @@ struct CartesianFrame {
       svg.line(x, y, x + Self.swatchWidth, y, stroke: item.color, width: Theme.lineWidth + 0.5)
       item.shape?.draw(&svg, at: SVGPoint(x: x + Self.swatchWidth / 2, y: y), color: item.color)
       svg.element(
-        "text", [("x", svgNumber(x + Self.swatchWidth + 6)), ("y", svgNumber(y)), ("dy", TextBaseline.middle.dy)],
+        "text",
+        [
+          ("x", svgNumber(x + Self.swatchWidth + 6)), ("y", svgNumber(y)),
+          ("dy", TextBaseline.middle.dy),
+        ],
         text: item.name)
     }
     svg.close()
@@ -208,18 +241,25 @@ struct CartesianFrame {
       ]
       // A white halo under the label keeps it readable where it crosses a curve.
       svg.element(
-        "text", position + common + [("fill", "#ffffff"), ("stroke", "#ffffff"), ("stroke-width", "3"),
-                                     ("stroke-linejoin", "round")], text: marker.label)
+        "text",
+        position + common + [
+          ("fill", "#ffffff"), ("stroke", "#ffffff"), ("stroke-width", "3"),
+          ("stroke-linejoin", "round"),
+        ], text: marker.label)
       svg.element("text", position + common + [("fill", color)], text: marker.label)
     }
   }
 
   /// A centred message in the plot area, for a chart without data.
   func drawMessage(_ message: String, _ svg: inout SVGWriter) {
-    svg.text(message, x: plot.midX, y: plot.midY, size: Theme.labelSize, anchor: "middle", fill: Theme.mutedText)
+    svg.text(
+      message, x: plot.midX, y: plot.midY, size: Theme.labelSize, anchor: "middle",
+      fill: Theme.mutedText)
   }
 
-  static func lineAttributes(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> [(String, String)] {
+  static func lineAttributes(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> [(
+    String, String
+  )] {
     [("x1", svgNumber(x1)), ("y1", svgNumber(y1)), ("x2", svgNumber(x2)), ("y2", svgNumber(y2))]
   }
 }

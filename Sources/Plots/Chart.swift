@@ -72,7 +72,8 @@ public struct Marker: Sendable, Equatable {
     values.enumerated().map { index, value in
       Marker(
         value: value,
-        label: "λ\(index + 1) = \(NumberFormat.compact(value, significantDigits: significantDigits))")
+        label:
+          "λ\(index + 1) = \(NumberFormat.compact(value, significantDigits: significantDigits))")
     }
   }
 }

@@ -48,7 +48,9 @@ public struct Colormap: Sendable, Equatable {
 
   private static func parse(_ table: String) -> [RGBColor] {
     let digits = Array(table)
-    return stride(from: 0, to: digits.count, by: 6).map { RGBColor(hex: String(digits[$0..<$0 + 6]))! }
+    return stride(from: 0, to: digits.count, by: 6).map {
+      RGBColor(hex: String(digits[$0..<$0 + 6]))!
+    }
   }
 
   private static let viridisTable = """

@@ -47,8 +47,10 @@ public struct DensityChart: Chart {
     yLabel: String = "Density (log scale)", floorRatio: Double = 1e-10,
     width: Double = 720, height: Double = 440
   ) {
-    precondition(grid.count == density.count, "\(grid.count) grid points but \(density.count) densities")
-    precondition(floorRatio > 0 && floorRatio < 1, "floorRatio must be in (0, 1), got \(floorRatio)")
+    precondition(
+      grid.count == density.count, "\(grid.count) grid points but \(density.count) densities")
+    precondition(
+      floorRatio > 0 && floorRatio < 1, "floorRatio must be in (0, 1), got \(floorRatio)")
     self.grid = grid
     self.density = density
     self.markers = markers
@@ -82,7 +84,8 @@ public struct DensityChart: Chart {
     let frame = CartesianFrame(
       width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel,
       xAxis: xAxis, yAxis: yAxis)
-    var svg = SVGWriter(width: width, height: height, title: title.isEmpty ? "Spectral density" : title)
+    var svg = SVGWriter(
+      width: width, height: height, title: title.isEmpty ? "Spectral density" : title)
     frame.drawGrid(&svg)
 
     let color = Palette.color(0).hex
@@ -97,9 +100,11 @@ public struct DensityChart: Chart {
       for run in runs {
         // The shaded area down to the axis, then the curve over it.
         guard let first = run.first, let last = run.last else { continue }
-        let area = run + [SVGPoint(x: last.x, y: frame.plot.maxY), SVGPoint(x: first.x, y: frame.plot.maxY)]
+        let area =
+          run + [SVGPoint(x: last.x, y: frame.plot.maxY), SVGPoint(x: first.x, y: frame.plot.maxY)]
         svg.element(
-          "polygon", [("points", SVGWriter.pointList(area)), ("fill", color), ("fill-opacity", "0.15")])
+          "polygon",
+          [("points", SVGWriter.pointList(area)), ("fill", color), ("fill-opacity", "0.15")])
       }
       for run in runs {
         if run.count > 1 {

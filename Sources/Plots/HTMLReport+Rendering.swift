@@ -73,7 +73,9 @@ extension HTMLReport {
       var html = "<div class=\"table-wrap\"><table>\n<thead><tr>"
       for (index, name) in table.header.enumerated() {
         let numeric = !table.rows.isEmpty && table.rows.allSatisfy { $0[index].isNumeric }
-        html += numeric ? "<th class=\"num\">\(Markup.escape(name))</th>" : "<th>\(Markup.escape(name))</th>"
+        html +=
+          numeric
+          ? "<th class=\"num\">\(Markup.escape(name))</th>" : "<th>\(Markup.escape(name))</th>"
       }
       html += "</tr></thead>\n<tbody>\n"
       for row in table.rows { html += "<tr>" + row.map(cell).joined() + "</tr>\n" }
@@ -83,7 +85,8 @@ extension HTMLReport {
       if let svg = figure.inlineSVG {
         html += "<div class=\"svg\">\n\(inlinable(svg))</div>\n"
       } else if let path = figure.path {
-        html += "<img src=\"\(Markup.escape(urlPath(path)))\" alt=\"\(Markup.escape(figure.caption))\"/>\n"
+        html +=
+          "<img src=\"\(Markup.escape(urlPath(path)))\" alt=\"\(Markup.escape(figure.caption))\"/>\n"
       }
       var caption = Markup.escape(figure.caption)
       if figure.inlineSVG != nil, let path = figure.path {
@@ -113,7 +116,9 @@ extension HTMLReport {
     var text = Substring(svg)
     for opening in ["<?xml", "<!DOCTYPE"] {
       text = text.drop { $0.isWhitespace }
-      if text.hasPrefix(opening), let end = text.firstIndex(of: ">") { text = text[text.index(after: end)...] }
+      if text.hasPrefix(opening), let end = text.firstIndex(of: ">") {
+        text = text[text.index(after: end)...]
+      }
     }
     let body = text.drop { $0.isWhitespace }
     return body.hasSuffix("\n") ? String(body) : String(body) + "\n"

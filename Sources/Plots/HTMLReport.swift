@@ -49,7 +49,8 @@ public struct HTMLReport: Sendable, Equatable {
       case .text(let text): text
       case .number(let number): NumberFormat.compact(number, significantDigits: 6)
       case .integer(let integer): NumberFormat.grouped(integer)
-      case .numbers(let numbers): numbers.map { NumberFormat.compact($0, significantDigits: 6) }.joined(separator: ", ")
+      case .numbers(let numbers):
+        numbers.map { NumberFormat.compact($0, significantDigits: 6) }.joined(separator: ", ")
       case .flag(let flag): flag ? "yes" : "no"
       }
     }
@@ -96,7 +97,8 @@ public struct HTMLReport: Sendable, Equatable {
     ///
     /// - Precondition: every row has one value per column.
     public init(header: [String], rows: [[Value]]) {
-      precondition(rows.allSatisfy { $0.count == header.count }, "every row needs \(header.count) values")
+      precondition(
+        rows.allSatisfy { $0.count == header.count }, "every row needs \(header.count) values")
       self.header = header
       self.rows = rows
     }

@@ -98,7 +98,8 @@ public struct HeatMap: Chart {
   ) {
     for (name, coordinates) in [("x", x), ("y", y)] {
       precondition(
-        coordinates.allSatisfy(\.isFinite) && zip(coordinates, coordinates.dropFirst()).allSatisfy { $0 < $1 },
+        coordinates.allSatisfy(\.isFinite)
+          && zip(coordinates, coordinates.dropFirst()).allSatisfy { $0 < $1 },
         "\(name) coordinates must be finite and strictly increasing")
     }
     precondition(z.count == x.count, "z has \(z.count) rows for \(x.count) x values")
@@ -145,8 +146,10 @@ public struct HeatMap: Chart {
     case .automatic(let count):
       let ticks =
         colorScale == .linear
-        ? NiceNumbers.linear(from: low, to: high, targetCount: max(2, count) + 1, extendsToTicks: false)
-        : NiceNumbers.logarithmic(from: low, to: high, maxCount: max(2, count) + 1, extendsToTicks: false)
+        ? NiceNumbers.linear(
+          from: low, to: high, targetCount: max(2, count) + 1, extendsToTicks: false)
+        : NiceNumbers.logarithmic(
+          from: low, to: high, maxCount: max(2, count) + 1, extendsToTicks: false)
       var levels = ticks.values
       if colorScale == .logarithmic && levels.count < 3 { levels = (levels + ticks.minor).sorted() }
       return levels.filter { $0 > low && $0 < high }

@@ -34,7 +34,8 @@ public struct LineChart: Chart {
     ///
     /// - Precondition: `x.count == y.count`.
     public init(name: String, x: [Double], y: [Double]) {
-      precondition(x.count == y.count, "series \(name): \(x.count) x values but \(y.count) y values")
+      precondition(
+        x.count == y.count, "series \(name): \(x.count) x values but \(y.count) y values")
       self.name = name
       self.x = x
       self.y = y

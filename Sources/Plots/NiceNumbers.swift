@@ -58,7 +58,8 @@ public enum NiceNumbers {
   public static func linear(
     from lower: Double, to upper: Double, targetCount: Int = 5, extendsToTicks: Bool = true
   ) -> Ticks {
-    var (low, high) = lower.isFinite && upper.isFinite ? (min(lower, upper), max(lower, upper)) : (0, 1)
+    var (low, high) =
+      lower.isFinite && upper.isFinite ? (min(lower, upper), max(lower, upper)) : (0, 1)
     if high - low <= max(abs(low), abs(high)) * 1e-12 {
       let half = low == 0 ? 1 : abs(low) * 0.1
       (low, high) = (low - half, high + half)
@@ -145,7 +146,8 @@ public enum NiceNumbers {
     let tolerance = 1e-9
     let axisLow = extendsToTicks ? candidates.last { $0 <= low * (1 + tolerance) } ?? low : low
     let axisHigh = extendsToTicks ? candidates.first { $0 >= high * (1 - tolerance) } ?? high : high
-    let inside = { (v: Double) in v >= axisLow * (1 - tolerance) && v <= axisHigh * (1 + tolerance) }
+    let inside = { (v: Double) in v >= axisLow * (1 - tolerance) && v <= axisHigh * (1 + tolerance)
+    }
     let values = candidates.filter(inside)
     if values.count < 2 {
       // A sliver of one decade (say 3.1 to 4.6): linear ticks read better, placed on the log axis.

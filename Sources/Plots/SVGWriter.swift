@@ -46,7 +46,8 @@ func svgNumber(_ value: Double) -> String {
   text += String(magnitude / 100)
   let fraction = magnitude % 100
   if fraction != 0 {
-    text += fraction % 10 == 0 ? ".\(fraction / 10)" : (fraction < 10 ? ".0\(fraction)" : ".\(fraction)")
+    text +=
+      fraction % 10 == 0 ? ".\(fraction / 10)" : (fraction < 10 ? ".0\(fraction)" : ".\(fraction)")
   }
   return text
 }
@@ -80,7 +81,8 @@ struct SVGWriter {
     precondition(openElements.isEmpty, "unclosed SVG elements: \(openElements)")
     let w = svgNumber(width)
     let h = svgNumber(height)
-    return "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"\(w)\" height=\"\(h)\" "
+    return
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"\(w)\" height=\"\(h)\" "
       + "viewBox=\"0 0 \(w) \(h)\" font-family=\"\(Markup.escape(Self.fontFamily))\">\n"
       + body + "</svg>\n"
   }
@@ -93,13 +95,16 @@ struct SVGWriter {
 
   /// Appends `<name attributes>text</name>`, or `<name attributes/>` without text.
   mutating func element(_ name: String, _ attributes: [(String, String)], text: String? = nil) {
-    body += String(repeating: " ", count: openElements.count) + "<\(name)\(Self.attributes(attributes))"
+    body +=
+      String(repeating: " ", count: openElements.count) + "<\(name)\(Self.attributes(attributes))"
     if let text { body += ">\(Markup.escape(text))</\(name)>\n" } else { body += "/>\n" }
   }
 
   /// Opens a group; every `open` needs a matching `close`.
   mutating func open(_ name: String = "g", _ attributes: [(String, String)] = []) {
-    body += String(repeating: " ", count: openElements.count) + "<\(name)\(Self.attributes(attributes))>\n"
+    body +=
+      String(repeating: " ", count: openElements.count)
+      + "<\(name)\(Self.attributes(attributes))>\n"
     openElements.append(name)
   }
 
@@ -145,7 +150,8 @@ struct SVGWriter {
     if anchor != "start" { attributes.append(("text-anchor", anchor)) }
     if let weight { attributes.append(("font-weight", weight)) }
     if let rotate {
-      attributes.append(("transform", "rotate(\(svgNumber(rotate)) \(svgNumber(x)) \(svgNumber(y)))"))
+      attributes.append(
+        ("transform", "rotate(\(svgNumber(rotate)) \(svgNumber(x)) \(svgNumber(y)))"))
     }
     element("text", attributes, text: content)
   }
@@ -156,8 +162,11 @@ struct SVGWriter {
   ) {
     element(
       "polyline",
-      [("points", Self.pointList(points)), ("fill", "none"), ("stroke", stroke),
-       ("stroke-width", svgNumber(width)), ("stroke-linejoin", "round"), ("stroke-linecap", "round")]
+      [
+        ("points", Self.pointList(points)), ("fill", "none"), ("stroke", stroke),
+        ("stroke-width", svgNumber(width)), ("stroke-linejoin", "round"),
+        ("stroke-linecap", "round"),
+      ]
         + extra)
   }
 

@@ -24,7 +24,8 @@ extension Tensor {
     let y = UncheckedSendable(result.buffer.pointer)
     let s = scale.buffer.pointer
     let t = shift?.buffer.pointer
-    parallelFor(outer * c, minimumChunk: Swift.max(1, elementwiseParallelThreshold / inner)) { rows in
+    parallelFor(outer * c, minimumChunk: Swift.max(1, elementwiseParallelThreshold / inner)) {
+      rows in
       for row in rows {
         let (a, b) = (s[row % c], t?[row % c] ?? 0)
         let (src, dst) = (x.value + row * inner, y.value + row * inner)
@@ -54,7 +55,8 @@ extension Tensor {
     let pdt = UncheckedSendable(dt?.buffer.pointer)
     let out = UncheckedSendable(result.buffer.pointer)
     let ps = UncheckedSendable(s.buffer.pointer)
-    parallelFor(k * n * c, minimumChunk: Swift.max(1, elementwiseParallelThreshold / inner)) { rows in
+    parallelFor(k * n * c, minimumChunk: Swift.max(1, elementwiseParallelThreshold / inner)) {
+      rows in
       for row in rows {
         let (j, channel) = (row / (n * c), row % c)
         let xRow = px.value + (row % (n * c)) * inner
@@ -95,7 +97,9 @@ extension Tensor {
     let pb = UncheckedSendable(b.buffer.pointer)
     let out = UncheckedSendable(result.buffer.pointer)
     // Split over (direction, channel) pairs: each output element is owned by one worker.
-    parallelFor(k * c, minimumChunk: Swift.max(1, elementwiseParallelThreshold / Swift.max(1, n * inner))) { pairs in
+    parallelFor(
+      k * c, minimumChunk: Swift.max(1, elementwiseParallelThreshold / Swift.max(1, n * inner))
+    ) { pairs in
       for pair in pairs {
         let (j, channel) = (pair / c, pair % c)
         var total: Scalar = 0

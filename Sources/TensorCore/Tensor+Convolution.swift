@@ -42,7 +42,8 @@ public struct Convolution2DGeometry: Sendable, Equatable, Hashable {
   /// The output height and width for an input of the given height and width
   /// (`floor((H + 2p - d(k - 1) - 1) / s) + 1`, as PyTorch).
   public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-    let h = (height + 2 * paddingHeight - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1
+    let h =
+      (height + 2 * paddingHeight - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1
     let w = (width + 2 * paddingWidth - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1
     return (h, w)
   }
@@ -79,7 +80,8 @@ extension Tensor {
           start: ki * g.dilationHeight - g.paddingHeight)
         for kj in 0..<g.kernelWidth {
           let startW = kj * g.dilationWidth - g.paddingWidth
-          let cols = validRange(outputs: outWidth, size: width, stride: g.strideWidth, start: startW)
+          let cols = validRange(
+            outputs: outWidth, size: width, stride: g.strideWidth, start: startW)
           let out = col + row * plane
           let (lo, hi) = (cols.lowerBound, cols.upperBound)
           // Inline loops, not memset/memmove calls: rows are short (8-32 elements), where the
@@ -90,7 +92,9 @@ extension Tensor {
               for ow in 0..<outWidth { o[ow] = 0 }
               continue
             }
-            let source = channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width + startW
+            let source =
+              channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width
+              + startW
             for ow in 0..<lo { o[ow] = 0 }
             if g.strideWidth == 1 {
               for ow in lo..<hi { o[ow] = source[ow] }
@@ -126,11 +130,13 @@ extension Tensor {
           start: ki * g.dilationHeight - g.paddingHeight)
         for kj in 0..<g.kernelWidth {
           let startW = kj * g.dilationWidth - g.paddingWidth
-          let cols = validRange(outputs: outWidth, size: width, stride: g.strideWidth, start: startW)
+          let cols = validRange(
+            outputs: outWidth, size: width, stride: g.strideWidth, start: startW)
           let source = col + row * plane
           for oh in rows {
             let o = source + oh * outWidth
-            let target = channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width
+            let target =
+              channel + (oh * g.strideHeight + ki * g.dilationHeight - g.paddingHeight) * width
             if g.strideWidth == 1 {
               let t = target + startW
               for ow in cols { t[ow] += o[ow] }
@@ -153,8 +159,10 @@ extension Tensor {
     precondition(shape.count == 4, "conv2d input must be [N, C, H, W], got \(shape)")
     precondition(weight.count == 4, "conv2d weight must be [O, C, kh, kw], got \(weight)")
     precondition(
-      weight[1] == shape[1] && weight[2] == geometry.kernelHeight && weight[3] == geometry.kernelWidth,
-      "conv2d weight \(weight) does not match input \(shape) with kernel \(geometry.kernelHeight)x\(geometry.kernelWidth)")
+      weight[1] == shape[1] && weight[2] == geometry.kernelHeight
+        && weight[3] == geometry.kernelWidth,
+      "conv2d weight \(weight) does not match input \(shape) with kernel \(geometry.kernelHeight)x\(geometry.kernelWidth)"
+    )
     let (oh, ow) = geometry.outputSize(height: shape[2], width: shape[3])
     precondition(oh > 0 && ow > 0, "conv2d input \(shape) is smaller than the kernel window")
     return (shape[0], shape[1], shape[2], shape[3], weight[0], oh, ow)
@@ -169,7 +177,9 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   @inlinable
-  public func conv2D(_ weight: Tensor, bias: Tensor? = nil, geometry: Convolution2DGeometry) -> Tensor {
+  public func conv2D(_ weight: Tensor, bias: Tensor? = nil, geometry: Convolution2DGeometry)
+    -> Tensor
+  {
     let d = Tensor.checkConvolution(input: shape, weight: weight.shape, geometry: geometry)
     let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
     let plane = d.oh * d.ow
@@ -177,7 +187,9 @@ extension Tensor {
     let input = UncheckedSendable(buffer.pointer)
     let output = UncheckedSendable(result.buffer.pointer)
     let w = UncheckedSendable(weight.buffer.pointer)
-    if let bias { precondition(bias.shape == [d.o], "conv2d bias must be [\(d.o)], got \(bias.shape)") }
+    if let bias {
+      precondition(bias.shape == [d.o], "conv2d bias must be [\(d.o)], got \(bias.shape)")
+    }
     let pb = UncheckedSendable(bias.map { UnsafePointer($0.buffer.pointer) })
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
     parallelFor(d.n) { images in
@@ -195,7 +207,9 @@ extension Tensor {
           transposeA: false, transposeB: false, m: d.o, n: plane, k: rows,
           a: w.value, lda: rows, b: pointwise ? image : col, ldb: plane,
           c: output.value + i * d.o * plane, ldc: plane, accumulate: false, parallel: d.n == 1)
-        if let b = pb.value { Tensor.addRowBias(b, rows: d.o, length: plane, to: output.value + i * d.o * plane) }
+        if let b = pb.value {
+          Tensor.addRowBias(b, rows: d.o, length: plane, to: output.value + i * d.o * plane)
+        }
       }
     }
     return result

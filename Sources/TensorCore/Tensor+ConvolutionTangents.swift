@@ -9,7 +9,9 @@
 
 extension Tensor {
   @inlinable
-  static func pointwise(_ g: Convolution2DGeometry) -> Bool { g == Convolution2DGeometry(kernel: 1) }
+  static func pointwise(_ g: Convolution2DGeometry) -> Bool {
+    g == Convolution2DGeometry(kernel: 1)
+  }
 
   /// `conv(dx, w) + conv(x, dw) + db` for `k` directions: `dx` is `[k, N, C, H, W]`, `dw` is
   /// `[k, O, C, kh, kw]` and `db` (a bias tangent) `[k, O]`; each may be nil, meaning zero;
@@ -23,11 +25,16 @@ extension Tensor {
   ) -> Tensor {
     let d = checkConvolution(input: x.shape, weight: w.shape, geometry: g)
     let k = dx?.shape[0] ?? dw?.shape[0] ?? db?.shape[0] ?? 0
-    precondition(db.map { $0.shape == [k, d.o] } ?? true, "bias tangent \(db!.shape) is not [\(k), \(d.o)]")
+    precondition(
+      db.map { $0.shape == [k, d.o] } ?? true, "bias tangent \(db!.shape) is not [\(k), \(d.o)]")
     let pdb = UncheckedSendable(db.map { UnsafePointer($0.buffer.pointer) })
     precondition(k > 0, "conv2DTangent needs at least one tangent")
-    precondition(dx.map { $0.shape == [k] + x.shape } ?? true, "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
-    precondition(dw.map { $0.shape == [k] + w.shape } ?? true, "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
+    precondition(
+      dx.map { $0.shape == [k] + x.shape } ?? true,
+      "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
+    precondition(
+      dw.map { $0.shape == [k] + w.shape } ?? true,
+      "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
@@ -51,7 +58,9 @@ extension Tensor {
       for n in images {
         let image = px.value + n * imageSize
         if pdw.value != nil && !flat {
-          im2col(image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colX)
+          im2col(
+            image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
+            outWidth: d.ow, into: colX)
         }
         for j in 0..<k {
           let target = out.value + (j * d.n + n) * outSize
@@ -59,17 +68,23 @@ extension Tensor {
           if let pdx = pdx.value {
             let tangentImage = pdx + (j * d.n + n) * imageSize
             if !flat {
-              im2col(tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colDX)
+              im2col(
+                tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
+                outWidth: d.ow, into: colDX)
             }
             gemm(
-              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pw.value, lda: rows,
-              b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: plane, accumulate: false, parallel: false)
+              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pw.value,
+              lda: rows,
+              b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: plane, accumulate: false,
+              parallel: false)
             accumulate = true
           }
           if let pdw = pdw.value {
             gemm(
-              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pdw + j * d.o * rows,
-              lda: rows, b: flat ? image : colX, ldb: plane, c: target, ldc: plane, accumulate: accumulate,
+              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows,
+              a: pdw + j * d.o * rows,
+              lda: rows, b: flat ? image : colX, ldb: plane, c: target, ldc: plane,
+              accumulate: accumulate,
               parallel: false)
             accumulate = true
           }
@@ -94,15 +109,22 @@ extension Tensor {
     let d = checkConvolution(input: inputShape, weight: w.shape, geometry: g)
     let k = dgy?.shape[0] ?? dw?.shape[0] ?? 0
     precondition(k > 0, "conv2DInputAdjointTangent needs at least one tangent")
-    precondition(gy.shape == [d.n, d.o, d.oh, d.ow], "output gradient \(gy.shape) does not match the convolution")
-    precondition(dgy.map { $0.shape == [k] + gy.shape } ?? true, "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
-    precondition(dw.map { $0.shape == [k] + w.shape } ?? true, "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
+    precondition(
+      gy.shape == [d.n, d.o, d.oh, d.ow],
+      "output gradient \(gy.shape) does not match the convolution")
+    precondition(
+      dgy.map { $0.shape == [k] + gy.shape } ?? true,
+      "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
+    precondition(
+      dw.map { $0.shape == [k] + w.shape } ?? true,
+      "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
     let outSize = d.o * plane
     let flat = pointwise(g)
-    let result = flat ? Tensor(uninitializedShape: [k] + inputShape) : Tensor(zeros: [k] + inputShape)
+    let result =
+      flat ? Tensor(uninitializedShape: [k] + inputShape) : Tensor(zeros: [k] + inputShape)
     let pgy = UncheckedSendable(gy.buffer.pointer)
     let pdgy = UncheckedSendable(dgy?.buffer.pointer)
     let pw = UncheckedSendable(w.buffer.pointer)
@@ -119,18 +141,24 @@ extension Tensor {
           var accumulate = false
           if let pdgy = pdgy.value {
             gemm(
-              transposeA: true, transposeB: false, m: rows, n: plane, k: d.o, a: pw.value, lda: rows,
-              b: pdgy + (j * d.n + n) * outSize, ldb: plane, c: c, ldc: plane, accumulate: false, parallel: false)
+              transposeA: true, transposeB: false, m: rows, n: plane, k: d.o, a: pw.value,
+              lda: rows,
+              b: pdgy + (j * d.n + n) * outSize, ldb: plane, c: c, ldc: plane, accumulate: false,
+              parallel: false)
             accumulate = true
           }
           if let pdw = pdw.value {
             gemm(
-              transposeA: true, transposeB: false, m: rows, n: plane, k: d.o, a: pdw + j * d.o * rows,
-              lda: rows, b: pgy.value + n * outSize, ldb: plane, c: c, ldc: plane, accumulate: accumulate,
+              transposeA: true, transposeB: false, m: rows, n: plane, k: d.o,
+              a: pdw + j * d.o * rows,
+              lda: rows, b: pgy.value + n * outSize, ldb: plane, c: c, ldc: plane,
+              accumulate: accumulate,
               parallel: false)
           }
           if !flat {
-            col2imAccumulate(col, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: target)
+            col2imAccumulate(
+              col, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
+              outWidth: d.ow, into: target)
           }
         }
       }
@@ -151,9 +179,15 @@ extension Tensor {
     let d = checkConvolution(input: x.shape, weight: weightShape, geometry: g)
     let k = dgy?.shape[0] ?? dx?.shape[0] ?? 0
     precondition(k > 0, "conv2DWeightAdjointTangent needs at least one tangent")
-    precondition(gy.shape == [d.n, d.o, d.oh, d.ow], "output gradient \(gy.shape) does not match the convolution")
-    precondition(dgy.map { $0.shape == [k] + gy.shape } ?? true, "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
-    precondition(dx.map { $0.shape == [k] + x.shape } ?? true, "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
+    precondition(
+      gy.shape == [d.n, d.o, d.oh, d.ow],
+      "output gradient \(gy.shape) does not match the convolution")
+    precondition(
+      dgy.map { $0.shape == [k] + gy.shape } ?? true,
+      "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
+    precondition(
+      dx.map { $0.shape == [k] + x.shape } ?? true,
+      "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
@@ -180,23 +214,31 @@ extension Tensor {
         for n in d.n * worker / workers..<d.n * (worker + 1) / workers {
           let image = px.value + n * imageSize
           if pdgy.value != nil && !flat {
-            im2col(image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colX)
+            im2col(
+              image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
+              outWidth: d.ow, into: colX)
           }
           for j in 0..<k {
             let target = partial + j * weightSize
             if let pdgy = pdgy.value {
               gemm(
-                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: pdgy + (j * d.n + n) * outSize,
-                lda: plane, b: flat ? image : colX, ldb: plane, c: target, ldc: rows, accumulate: true, parallel: false)
+                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
+                a: pdgy + (j * d.n + n) * outSize,
+                lda: plane, b: flat ? image : colX, ldb: plane, c: target, ldc: rows,
+                accumulate: true, parallel: false)
             }
             if let pdx = pdx.value {
               let tangentImage = pdx + (j * d.n + n) * imageSize
               if !flat {
-                im2col(tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh, outWidth: d.ow, into: colDX)
+                im2col(
+                  tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g,
+                  outHeight: d.oh, outWidth: d.ow, into: colDX)
               }
               gemm(
-                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: pgy.value + n * outSize,
-                lda: plane, b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: rows, accumulate: true,
+                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
+                a: pgy.value + n * outSize,
+                lda: plane, b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: rows,
+                accumulate: true,
                 parallel: false)
             }
           }

@@ -82,7 +82,8 @@ extension Tensor {
           let e = Scalar.exp(v)
           return e / (1 + e)
         }
-      case .softplus: Tensor.unaryLoop(x, d, r) { Swift.max($0, 0) + .log(onePlus: .exp(-Swift.abs($0))) }
+      case .softplus:
+        Tensor.unaryLoop(x, d, r) { Swift.max($0, 0) + .log(onePlus: .exp(-Swift.abs($0))) }
       case .relu: Tensor.unaryLoop(x, d, r) { $0 > 0 ? $0 : 0 }
       case .abs: Tensor.unaryLoop(x, d, r) { Swift.abs($0) }
       case .negate: Tensor.unaryLoop(x, d, r) { -$0 }
@@ -137,7 +138,9 @@ extension Tensor {
   @inlinable
   func broadcastRows(
     _ other: Tensor,
-    _ row: (UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>, Int) -> Void
+    _ row: (
+      UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>, Int
+    ) -> Void
   ) -> Tensor {
     let pa = UncheckedSendable(UnsafePointer(buffer.pointer))
     let pb = UncheckedSendable(UnsafePointer(other.buffer.pointer))
@@ -148,7 +151,9 @@ extension Tensor {
       let ib = other.count == 1 && result.count > 1 ? 0 : 1
       let d = UncheckedSendable(result.buffer.pointer)
       parallelFor(result.count, minimumChunk: elementwiseParallelThreshold) { r in
-        row(pa.value + r.lowerBound * ia, ia, pb.value + r.lowerBound * ib, ib, d.value + r.lowerBound, r.count)
+        row(
+          pa.value + r.lowerBound * ia, ia, pb.value + r.lowerBound * ib, ib,
+          d.value + r.lowerBound, r.count)
       }
       return result
     }
@@ -238,11 +243,15 @@ extension Tensor {
   /// Subtracts a scalar from every element.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  @inlinable public static func - (a: Tensor, b: Scalar) -> Tensor { a.binary(.subtract, scalar: b) }
+  @inlinable public static func - (a: Tensor, b: Scalar) -> Tensor {
+    a.binary(.subtract, scalar: b)
+  }
   /// Multiplies every element by a scalar.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  @inlinable public static func * (a: Tensor, b: Scalar) -> Tensor { a.binary(.multiply, scalar: b) }
+  @inlinable public static func * (a: Tensor, b: Scalar) -> Tensor {
+    a.binary(.multiply, scalar: b)
+  }
   /// Divides every element by a scalar.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -250,7 +259,9 @@ extension Tensor {
   /// Multiplies every element by a scalar.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  @inlinable public static func * (a: Scalar, b: Tensor) -> Tensor { b.binary(.multiply, scalar: a) }
+  @inlinable public static func * (a: Scalar, b: Tensor) -> Tensor {
+    b.binary(.multiply, scalar: a)
+  }
   /// Adds a scalar to every element.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -262,7 +273,9 @@ extension Tensor {
   /// Subtracts every element from a scalar.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  @inlinable public static func - (a: Scalar, b: Tensor) -> Tensor { Tensor(a).binary(.subtract, b) }
+  @inlinable public static func - (a: Scalar, b: Tensor) -> Tensor {
+    Tensor(a).binary(.subtract, b)
+  }
   /// Element-wise negation.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)

@@ -12,7 +12,10 @@ public struct PoolingIndices: Sendable, Equatable {
   @usableFromInline let positions: [Int32]
 
   @usableFromInline
-  init(planeCount: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int, positions: [Int32]) {
+  init(
+    planeCount: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int,
+    positions: [Int32]
+  ) {
     self.planeCount = planeCount
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
@@ -26,7 +29,8 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   @inlinable
-  func poolingPlanes(_ g: Convolution2DGeometry) -> (planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
+  func poolingPlanes(_ g: Convolution2DGeometry) -> (planes: Int, h: Int, w: Int, oh: Int, ow: Int)
+  {
     precondition(rank >= 3, "pooling needs [..., H, W] with at least 3 axes, got \(shape)")
     let h = shape[rank - 2]
     let w = shape[rank - 1]
@@ -44,7 +48,9 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   @inlinable
-  public func maxPool2D(geometry g: Convolution2DGeometry) -> (values: Tensor, indices: PoolingIndices) {
+  public func maxPool2D(geometry g: Convolution2DGeometry) -> (
+    values: Tensor, indices: PoolingIndices
+  ) {
     let d = poolingPlanes(g)
     var outShape = shape
     outShape[rank - 2] = d.oh

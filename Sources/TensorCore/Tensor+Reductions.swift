@@ -104,7 +104,8 @@ extension Tensor {
       for _ in range {
         switch operation {
         case .sum:
-          Tensor.accumulate(input, innerSize, into: out + offOut, elementwise: innerKept, initial: 0, +)
+          Tensor.accumulate(
+            input, innerSize, into: out + offOut, elementwise: innerKept, initial: 0, +)
         case .max:
           Tensor.accumulate(
             input, innerSize, into: out + offOut, elementwise: innerKept, initial: -.infinity

@@ -13,7 +13,8 @@ extension Tensor {
     if let inferred = newShape.firstIndex(of: -1) {
       let known = newShape.enumerated().reduce(1) { $1.offset == inferred ? $0 : $0 * $1.element }
       precondition(
-        known > 0 && count % known == 0, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        known > 0 && count % known == 0,
+        "cannot reshape \(shape) (\(count) elements) to \(newShape)")
       resolved[inferred] = count / known
     }
     precondition(

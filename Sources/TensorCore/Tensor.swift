@@ -120,10 +120,12 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
   @_specialize(where Scalar == Double)
   @inlinable
   func flatIndex(_ indices: [Int]) -> Int {
-    precondition(indices.count == rank, "index \(indices) has rank \(indices.count), tensor has \(shape)")
+    precondition(
+      indices.count == rank, "index \(indices) has rank \(indices.count), tensor has \(shape)")
     var flat = 0
     for (axis, i) in indices.enumerated() {
-      precondition(0 <= i && i < shape[axis], "index \(indices) is out of bounds for shape \(shape)")
+      precondition(
+        0 <= i && i < shape[axis], "index \(indices) is out of bounds for shape \(shape)")
       flat = flat * shape[axis] + i
     }
     return flat

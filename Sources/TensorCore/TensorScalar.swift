@@ -34,7 +34,8 @@ where RawSignificand: FixedWidthInteger {
   /// eigenvectors as columns. Returns the LAPACK `info` code (0 on success).
   static func symmetricEigen(
     n: Int, a: UnsafeMutablePointer<Self>, eigenvalues: UnsafeMutablePointer<Self>,
-    vectors: Bool) -> Int
+    vectors: Bool
+  ) -> Int
 
   /// Eigenvalues (ascending) and optionally eigenvectors of the symmetric tridiagonal matrix with
   /// diagonal `d` (length `n`) and off-diagonal `e` (length `n - 1`) (LAPACK `?stev`). On return
@@ -42,7 +43,8 @@ where RawSignificand: FixedWidthInteger {
   /// columns. Returns the LAPACK `info` code.
   static func tridiagonalEigen(
     n: Int, d: UnsafeMutablePointer<Self>, e: UnsafeMutablePointer<Self>,
-    z: UnsafeMutablePointer<Self>?) -> Int
+    z: UnsafeMutablePointer<Self>?
+  ) -> Int
 }
 
 @usableFromInline let jobV = CChar(truncatingIfNeeded: UInt8(ascii: "V"))
@@ -50,8 +52,10 @@ where RawSignificand: FixedWidthInteger {
 @usableFromInline let upper = CChar(truncatingIfNeeded: UInt8(ascii: "U"))
 
 extension Float: TensorScalar {
+  /// The NumPy name of this type; see ``TensorScalar/dtypeName``.
   public static var dtypeName: String { "float32" }
 
+  /// BLAS `?gemm`; see ``TensorScalar/gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
   @inlinable
   public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -64,12 +68,14 @@ extension Float: TensorScalar {
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
 
+  /// LAPACK `?syevd`; see ``TensorScalar/symmetricEigen(n:a:eigenvalues:vectors:)``.
   public static func symmetricEigen(
     n: Int, a: UnsafeMutablePointer<Float>, eigenvalues: UnsafeMutablePointer<Float>,
     vectors: Bool
   ) -> Int {
     #if canImport(Accelerate)
-      return accelerateSymmetricEigen(n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, ssyevd_)
+      return accelerateSymmetricEigen(
+        n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, ssyevd_)
     #else
       return Int(
         LAPACKE_ssyevd(
@@ -77,6 +83,7 @@ extension Float: TensorScalar {
     #endif
   }
 
+  /// LAPACK `?stev`; see ``TensorScalar/tridiagonalEigen(n:d:e:z:)``.
   public static func tridiagonalEigen(
     n: Int, d: UnsafeMutablePointer<Float>, e: UnsafeMutablePointer<Float>,
     z: UnsafeMutablePointer<Float>?
@@ -84,14 +91,17 @@ extension Float: TensorScalar {
     #if canImport(Accelerate)
       return accelerateTridiagonalEigen(n: n, d: d, e: e, z: z, sstev_)
     #else
-      return Int(LAPACKE_sstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+      return Int(
+        LAPACKE_sstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
     #endif
   }
 }
 
 extension Double: TensorScalar {
+  /// The NumPy name of this type; see ``TensorScalar/dtypeName``.
   public static var dtypeName: String { "float64" }
 
+  /// BLAS `?gemm`; see ``TensorScalar/gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
   @inlinable
   public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -104,12 +114,14 @@ extension Double: TensorScalar {
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
 
+  /// LAPACK `?syevd`; see ``TensorScalar/symmetricEigen(n:a:eigenvalues:vectors:)``.
   public static func symmetricEigen(
     n: Int, a: UnsafeMutablePointer<Double>, eigenvalues: UnsafeMutablePointer<Double>,
     vectors: Bool
   ) -> Int {
     #if canImport(Accelerate)
-      return accelerateSymmetricEigen(n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, dsyevd_)
+      return accelerateSymmetricEigen(
+        n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, dsyevd_)
     #else
       return Int(
         LAPACKE_dsyevd(
@@ -117,6 +129,7 @@ extension Double: TensorScalar {
     #endif
   }
 
+  /// LAPACK `?stev`; see ``TensorScalar/tridiagonalEigen(n:d:e:z:)``.
   public static func tridiagonalEigen(
     n: Int, d: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>,
     z: UnsafeMutablePointer<Double>?
@@ -124,7 +137,8 @@ extension Double: TensorScalar {
     #if canImport(Accelerate)
       return accelerateTridiagonalEigen(n: n, d: d, e: e, z: z, dstev_)
     #else
-      return Int(LAPACKE_dstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
+      return Int(
+        LAPACKE_dstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
     #endif
   }
 }

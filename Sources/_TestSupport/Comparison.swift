@@ -40,7 +40,9 @@ public func closeness<S: TensorScalar, T: TensorScalar>(
     maxAbs = max(maxAbs, diff.isNaN ? .infinity : diff)
     if e[i] != 0 { maxRel = max(maxRel, diff / abs(e[i])) }
   }
-  let shown = { (x: [Double]) in x.prefix(6).map { String(format: "%.10g", $0) }.joined(separator: ", ") }
+  let shown = { (x: [Double]) in
+    x.prefix(6).map { String(format: "%.10g", $0) }.joined(separator: ", ")
+  }
   let text =
     passes
     ? "close (max abs error \(maxAbs), max rel error \(maxRel))"

@@ -24,7 +24,8 @@ struct HessianBench: ParsableCommand {
   @Option(help: "Timed repetitions per task; the median is reported.") var repeats = 5
   @Option(help: "Seed for random weights, inputs, labels and directions.") var seed: UInt64 = 0
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
-  @Option(help: "Run only these tasks (comma-separated: forward, gradient, hvp, block8); for profiling.")
+  @Option(
+    help: "Run only these tasks (comma-separated: forward, gradient, hvp, block8); for profiling.")
   var tasks = "forward,gradient,hvp,block8"
   @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
   @Option(help: "A .npy file of float32 inputs [N, 3, 32, 32].") var inputs: String?
@@ -40,7 +41,8 @@ struct HessianBench: ParsableCommand {
     let targets = Targets<Float>.classes(y)
     let loss = LossFunction.crossEntropy(.mean)
     let points = model.parameters.values
-    let f = { (p: [Variable<Float>]) in model.loss(loss, inputs: x, targets: targets, parameters: p) }
+    let f = { (p: [Variable<Float>]) in model.loss(loss, inputs: x, targets: targets, parameters: p)
+    }
     let v1 = points.map { Tensor<Float>(randomNormal: [1] + $0.shape, using: &generator) }
     let v8 = points.map { Tensor<Float>(randomNormal: [8] + $0.shape, using: &generator) }
 
@@ -105,7 +107,9 @@ func median(_ repeats: Int, _ body: () -> Void) -> Double {
 
 /// The process's peak resident set size (Linux `VmHWM`), in bytes.
 func peakResidentBytes() -> Int {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+    return 0
+  }
   for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
     let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
     return kb * 1024

@@ -94,7 +94,10 @@ struct DenseHessianTests {
     let x = Tensor<Double>([1, 2])
     let unused = Tensor<Double>([3, 4, 5])
     let r = hessianVectorProducts(
-      at: [x, unused], along: [Tensor(shape: [1, 2], scalars: [1, 0]), Tensor(shape: [1, 3], scalars: [1, 1, 1])]
+      at: [x, unused],
+      along: [
+        Tensor(shape: [1, 2], scalars: [1, 0]), Tensor(shape: [1, 3], scalars: [1, 1, 1]),
+      ]
     ) { p in (p[0] * p[0] * p[0]).sum() }
     #expect(r.gradient[0].scalars == [3, 12])
     #expect(r.gradient[1].scalars == [0, 0, 0])

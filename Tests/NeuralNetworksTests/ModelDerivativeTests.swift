@@ -37,7 +37,9 @@ struct ModelDerivativeTests {
     let inputs64 = Tensor<Double>(inputs)
     let targets64 = Targets<Double>.classes([3, 8])
     let gradient64 = { (p: [Tensor<Double>]) in
-      Autodiff.gradient(at: p) { double.loss(.crossEntropy(.mean), inputs: inputs64, targets: targets64, parameters: $0) }
+      Autodiff.gradient(at: p) {
+        double.loss(.crossEntropy(.mean), inputs: inputs64, targets: targets64, parameters: $0)
+      }
     }
     // A step of norm 1e-6 (parameters have norm ~30): the default eps^(1/3)-scaled step moves
     // pre-activations far enough to cross ReLU kinks, where the gradient jumps and the finite
@@ -46,7 +48,8 @@ struct ModelDerivativeTests {
       at: double.parameters.values, along: v.map { Tensor<Double>($0) }, perturbation: 1e-6,
       gradient: gradient64)
     let error = relativeError(
-      ParameterCollection<Float>.flatten(exact.hessianVectorProducts.map { $0.reshaped(to: Array($0.shape.dropFirst())) }),
+      ParameterCollection<Float>.flatten(
+        exact.hessianVectorProducts.map { $0.reshaped(to: Array($0.shape.dropFirst())) }),
       ParameterCollection<Double>.flatten(oracle))
     #expect(error < 1e-4, "relative error \(error)")
   }
@@ -66,7 +69,8 @@ struct ModelDerivativeTests {
     let identity = ActivationObserver<Double> { _, output in output }
     func run(_ observer: ActivationObserver<Double>?) -> SecondOrderDerivatives<Double> {
       hessianVectorProducts(at: model.parameters.values, along: v) { p in
-        crossEntropy(logits: model.output(for: Variable(x), parameters: p, observer: observer), labels: [1, 4])
+        crossEntropy(
+          logits: model.output(for: Variable(x), parameters: p, observer: observer), labels: [1, 4])
       }
     }
     let (folded, unfolded) = (run(nil), run(identity))
@@ -80,14 +84,20 @@ struct ModelDerivativeTests {
   @Test(arguments: ["tanh", "gelu", "softplus", "elu", "sigmoid"])
   func mlpHessianMatchesFiniteDifferencesInDouble(_ activation: String) {
     let model = Model<Double>(
-      multilayerPerceptron(widths: [4, 6, 5, 3], activation: Activation(name: activation)!), seed: 9)
+      multilayerPerceptron(widths: [4, 6, 5, 3], activation: Activation(name: activation)!), seed: 9
+    )
     var g = SeededGenerator(seed: 10)
     let x = Tensor<Double>(randomNormal: [7, 4], using: &g)
     let targets = Targets<Double>.classes([0, 1, 2, 0, 1, 2, 2])
-    let f = { (p: [Variable<Double>]) in model.loss(.crossEntropy(.sum), inputs: x, targets: targets, parameters: p) }
+    let f = { (p: [Variable<Double>]) in
+      model.loss(.crossEntropy(.sum), inputs: x, targets: targets, parameters: p)
+    }
     let v = model.parameters.values.map { Tensor<Double>(randomNormal: $0.shape, using: &g) }
-    let exact = hessianVectorProducts(at: model.parameters.values, along: v.map { $0.expandingShape(at: 0) }, in: f)
-    let oracle = numericalHessianVectorProduct(at: model.parameters.values, along: v) { gradient(at: $0, in: f) }
+    let exact = hessianVectorProducts(
+      at: model.parameters.values, along: v.map { $0.expandingShape(at: 0) }, in: f)
+    let oracle = numericalHessianVectorProduct(at: model.parameters.values, along: v) {
+      gradient(at: $0, in: f)
+    }
     for (a, e) in zip(exact.hessianVectorProducts, oracle) {
       let r = closeness(a.reshaped(to: e.shape), e, rtol: 1e-6, atol: 1e-7)
       #expect(r.passes, "\(activation): \(r)")
@@ -103,10 +113,15 @@ struct ModelDerivativeTests {
     var g = SeededGenerator(seed: 12)
     let x = Tensor<Double>(randomNormal: [4, 2, 5, 5], using: &g)
     let t = Tensor<Double>(randomNormal: [4, 2], using: &g)
-    let f = { (p: [Variable<Double>]) in model.loss(.meanSquaredError(.mean), inputs: x, targets: .values(t), parameters: p) }
+    let f = { (p: [Variable<Double>]) in
+      model.loss(.meanSquaredError(.mean), inputs: x, targets: .values(t), parameters: p)
+    }
     let v = model.parameters.values.map { Tensor<Double>(randomNormal: $0.shape, using: &g) }
-    let exact = hessianVectorProducts(at: model.parameters.values, along: v.map { $0.expandingShape(at: 0) }, in: f)
-    let oracle = numericalHessianVectorProduct(at: model.parameters.values, along: v) { gradient(at: $0, in: f) }
+    let exact = hessianVectorProducts(
+      at: model.parameters.values, along: v.map { $0.expandingShape(at: 0) }, in: f)
+    let oracle = numericalHessianVectorProduct(at: model.parameters.values, along: v) {
+      gradient(at: $0, in: f)
+    }
     for (a, e) in zip(exact.hessianVectorProducts, oracle) {
       let r = closeness(a.reshaped(to: e.shape), e, rtol: 1e-6, atol: 1e-7)
       #expect(r.passes, "\(r)")
@@ -124,7 +139,9 @@ struct ModelDerivativeTests {
     let x0 = Tensor<Double>(shape: [1, 3], scalars: [0.3, -0.2, 0.5])
     let v = Tensor<Double>(shape: [1, 3], scalars: [1, 2, -1])
     let exact = hessianVectorProduct(at: x0, along: v, in: f)
-    let oracle = numericalHessianVectorProduct(at: [x0], along: [v]) { [gradient(at: $0[0], in: f)] }
+    let oracle = numericalHessianVectorProduct(at: [x0], along: [v]) {
+      [gradient(at: $0[0], in: f)]
+    }
     let r = closeness(exact, oracle[0], rtol: 1e-6, atol: 1e-8)
     #expect(r.passes, "\(r)")
   }

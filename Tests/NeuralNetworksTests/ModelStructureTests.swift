@@ -14,7 +14,8 @@ struct ModelStructureTests {
     #expect(model.parameters.names == ["0.weight", "0.bias", "2.weight", "2.bias"])
     #expect(model.parameters.values.map(\.shape) == [[7, 5], [7], [3, 7], [3]])
     #expect(model.parameters.parameterCount == 7 * 5 + 7 + 3 * 7 + 3)
-    let noBias = Model<Double>(multilayerPerceptron(widths: [4, 2], activation: .relu, bias: false))
+    let noBias = Model<Double>(
+      multilayerPerceptron(widths: [4, 2], activation: .relu, bias: false))
     #expect(noBias.parameters.names == ["0.weight"])
   }
 
@@ -65,7 +66,9 @@ struct ModelStructureTests {
       guard let e = error as? StateDictMismatch else { return false }
       let text = e.description
       return e.missingKeys == ["bn1.running_var"] && e.unexpectedKeys == ["extra.weight"]
-        && text.contains("\"layer1.0.conv1.weight\" has shape [16, 3, 3, 3] in the state dict but [16, 16, 3, 3] in the model")
+        && text.contains(
+          "\"layer1.0.conv1.weight\" has shape [16, 3, 3, 3] in the state dict but [16, 16, 3, 3] in the model"
+        )
     }
     #expect(model.parameters.values == before)
   }
@@ -78,7 +81,9 @@ struct ModelStructureTests {
     #expect(model.parameters.unflattened(flat) == model.parameters.values)
     let segments = model.parameters.segments
     #expect(segments.map(\.offset) == [0, 6, 8, 12])
-    let block = Tensor<Double>.concatenated([flat.expandingShape(at: 0), (flat * 2).expandingShape(at: 0)])
+    let block = Tensor<Double>.concatenated([
+      flat.expandingShape(at: 0), (flat * 2).expandingShape(at: 0),
+    ])
     let pieces = model.parameters.unflattened(block)
     #expect(pieces[1].shape == [2, 2])
     #expect(ParameterCollection<Double>.flattenBlock(pieces) == block)

@@ -18,7 +18,9 @@ struct ColorTests {
 
   @Test("viridis gets lighter from one end to the other")
   func monotoneLightness() {
-    let luminances = stride(from: 0.0, through: 1, by: 1.0 / 32).map { Colormap.viridis.color(at: $0).luminance }
+    let luminances = stride(from: 0.0, through: 1, by: 1.0 / 32).map {
+      Colormap.viridis.color(at: $0).luminance
+    }
     #expect(zip(luminances, luminances.dropFirst()).allSatisfy { $0 < $1 })
   }
 

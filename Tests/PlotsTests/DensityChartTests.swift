@@ -11,12 +11,16 @@ struct DensityChartTests {
     func gaussian(_ x: Double, _ mean: Double, _ sigma: Double) -> Double {
       exp(-(x - mean) * (x - mean) / (2 * sigma * sigma)) / (sigma * (2 * Double.pi).squareRoot())
     }
-    return grid.map { 0.95 * gaussian($0, 0, 0.8) + 0.03 * gaussian($0, 147.7, 0.9) + 0.02 * gaussian($0, 125.35, 0.9) }
+    return grid.map {
+      0.95 * gaussian($0, 0, 0.8) + 0.03 * gaussian($0, 147.7, 0.9) + 0.02
+        * gaussian($0, 125.35, 0.9)
+    }
   }
 
   @Test("the curve has one point per grid value and the top eigenvalues are marked")
   func curveAndMarkers() throws {
-    let chart = DensityChart(grid: Self.grid, density: Self.density(), markers: Marker.eigenvalues([147.6936, 125.35]))
+    let chart = DensityChart(
+      grid: Self.grid, density: Self.density(), markers: Marker.eigenvalues([147.6936, 125.35]))
     let root = try parseSVG(chart.svg())
     let series = root.all("g").filter { $0.attributes["class"] == "series" }
     #expect(series.count == 1)
@@ -27,7 +31,9 @@ struct DensityChartTests {
     #expect(labels.contains("Density (log scale)"))
     #expect(labels.contains("Eigenvalue"))
     // Dashed marker lines at the two eigenvalues.
-    let dashed = root.all("g").filter { $0.attributes["stroke-dasharray"] != nil }.flatMap { $0.all("line") }
+    let dashed = root.all("g").filter { $0.attributes["stroke-dasharray"] != nil }.flatMap {
+      $0.all("line")
+    }
     #expect(dashed.count == 2)
   }
 
@@ -50,8 +56,10 @@ struct DensityChartTests {
     let chart = DensityChart(
       grid: Self.grid, density: Self.density(), markers: Marker.eigenvalues([147.7, 146.9, 146.2]))
     let root = try parseSVG(chart.svg())
-    let labelXs = root.all("text").filter { $0.allText.hasPrefix("λ") && $0.attributes["stroke"] == nil }
-      .compactMap { $0.number("x") }.sorted()
+    let labelXs = root.all("text").filter {
+      $0.allText.hasPrefix("λ") && $0.attributes["stroke"] == nil
+    }
+    .compactMap { $0.number("x") }.sorted()
     #expect(labelXs.count == 3)
     #expect(zip(labelXs, labelXs.dropFirst()).allSatisfy { $1 - $0 >= 11 })
   }
@@ -67,13 +75,15 @@ struct DensityChartTests {
     #expect(texts(zeros).contains("No positive density to plot"))
     let empty = try parseSVG(DensityChart(grid: [], density: []).svg())
     #expect(texts(empty).contains("No positive density to plot"))
-    let single = try parseSVG(DensityChart(grid: [1], density: [0.5], markers: Marker.eigenvalues([1])).svg())
+    let single = try parseSVG(
+      DensityChart(grid: [1], density: [0.5], markers: Marker.eigenvalues([1])).svg())
     #expect(single.all("circle").count == 1)
   }
 
   @Test("rendering is deterministic")
   func deterministic() {
-    let chart = DensityChart(grid: Self.grid, density: Self.density(), markers: Marker.eigenvalues([147.7]))
+    let chart = DensityChart(
+      grid: Self.grid, density: Self.density(), markers: Marker.eigenvalues([147.7]))
     #expect(chart.svg() == chart.svg())
   }
 }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite("HTML report")
 struct HTMLReportTests {
-  static let chart = LineChart(title: "Loss", series: [.init(name: "loss", x: [0, 1, 2], y: [1, 0.5, 0.8])])
+  static let chart = LineChart(
+    title: "Loss", series: [.init(name: "loss", x: [0, 1, 2], y: [1, 0.5, 0.8])])
 
   static func report() -> HTMLReport {
     HTMLReport(
@@ -35,7 +36,9 @@ struct HTMLReportTests {
             .table(
               .init(
                 header: ["Layer", "Parameters", "Top eigenvalue", "Trace"],
-                rows: [["conv1 <in>", 432, 12.5, .number(-3.25e-7)], ["fc", 650, .number(.nan), 2]])),
+                rows: [
+                  ["conv1 <in>", 432, 12.5, .number(-3.25e-7)], ["fc", 650, .number(.nan), 2],
+                ])),
             .figure(.image(path: "layers.svg", caption: "Per-layer curvature")),
           ]),
       ])
@@ -75,7 +78,10 @@ struct HTMLReportTests {
     let root = try parseXML(report.html())
     let images = root.all("img").compactMap { $0.attributes["src"] }
     #expect(images == ["density.svg", "layers.svg"])
-    #expect(root.all("img").map { $0.attributes["alt"] } == ["Eigenvalue spectral density", "Per-layer curvature"])
+    #expect(
+      root.all("img").map { $0.attributes["alt"] } == [
+        "Eigenvalue spectral density", "Per-layer curvature",
+      ])
     let links = root.all("a").compactMap { $0.attributes["href"] }
     #expect(links.contains("landscape%201d.svg"))
     let inline = root.all("svg")
@@ -88,18 +94,25 @@ struct HTMLReportTests {
   func numbers() throws {
     let root = try parseXML(Self.report().html())
     let cells = root.all("td").map(\.text)
-    for expected in ["147.694", "272,474", "147.694, 125.35", "yes", "lanczos", "100", "0.0123", "432", "-3.25e-7", "NaN"] {
+    for expected in [
+      "147.694", "272,474", "147.694, 125.35", "yes", "lanczos", "100", "0.0123", "432", "-3.25e-7",
+      "NaN",
+    ] {
       #expect(cells.contains(expected), "\(expected)")
     }
     let numeric = root.all("td").filter { $0.attributes["class"] == "num" }.map(\.text)
     #expect(numeric.contains("272,474") && !numeric.contains("lanczos"))
-    #expect(root.all("th").filter { $0.attributes["class"] == "num" }.map(\.text) == ["Parameters", "Top eigenvalue", "Trace"])
+    #expect(
+      root.all("th").filter { $0.attributes["class"] == "num" }.map(\.text) == [
+        "Parameters", "Top eigenvalue", "Trace",
+      ])
   }
 
   @Test("an XML declaration on an inline SVG is dropped")
   func inlineDeclaration() throws {
     let svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + Self.chart.svg()
-    let report = HTMLReport(title: "t", sections: [.init("s", [.figure(.inline(svg, caption: "c"))])])
+    let report = HTMLReport(
+      title: "t", sections: [.init("s", [.figure(.inline(svg, caption: "c"))])])
     let html = report.html()
     #expect(!html.contains("<?xml"))
     _ = try parseXML(html)
@@ -108,13 +121,16 @@ struct HTMLReportTests {
   @Test("rendering is deterministic; write(to:) is atomic")
   func writing() throws {
     #expect(Self.report().html() == Self.report().html())
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plots-report-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "plots-report-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = directory.appendingPathComponent("report.html")
     try Self.report().write(to: url)
     #expect(try String(contentsOf: url, encoding: .utf8) == Self.report().html())
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["report.html"])
-    #expect(throws: (any Error).self) { try Self.report().write(to: directory.appendingPathComponent("no/report.html")) }
+    #expect(throws: (any Error).self) {
+      try Self.report().write(to: directory.appendingPathComponent("no/report.html"))
+    }
   }
 }

@@ -35,7 +35,9 @@ struct HeatMapTests {
     let colorbar = root.all("g").filter { $0.attributes["class"] == "colorbar" }
     #expect(colorbar.count == 1 && colorbar[0].all("rect").count == 64)
     let labels = texts(root)
-    for text in ["Loss landscape", "α", "β", "Loss", "trained"] { #expect(labels.contains(text), "\(text)") }
+    for text in ["Loss landscape", "α", "β", "Loss", "trained"] {
+      #expect(labels.contains(text), "\(text)")
+    }
   }
 
   @Test("the first index of z runs along x: low values left, high values right")
@@ -60,11 +62,17 @@ struct HeatMapTests {
     let z = axis.map { x in axis.map { y in x * x + y * y } }
     let map = HeatMap(x: axis, y: axis, z: z, contours: .values([0.25]))
     let root = try parseSVG(map.svg())
-    let line = try #require(root.all("g").first { $0.attributes["class"] == "contour" }?.all("polyline").first)
+    let line = try #require(
+      root.all("g").first { $0.attributes["class"] == "contour" }?.all("polyline").first)
     let pixels = points(line)
     #expect(pixels.first! == pixels.last!)
-    let center = (pixels.map(\.x).reduce(0, +) / Double(pixels.count), pixels.map(\.y).reduce(0, +) / Double(pixels.count))
-    let radii = pixels.map { (($0.x - center.0) * ($0.x - center.0) + ($0.y - center.1) * ($0.y - center.1)).squareRoot() }
+    let center = (
+      pixels.map(\.x).reduce(0, +) / Double(pixels.count),
+      pixels.map(\.y).reduce(0, +) / Double(pixels.count)
+    )
+    let radii = pixels.map {
+      (($0.x - center.0) * ($0.x - center.0) + ($0.y - center.1) * ($0.y - center.1)).squareRoot()
+    }
     // A circle in data units is an ellipse on screen only if the axes differ; here the radii
     // spread only by the plot's aspect ratio.
     #expect(radii.min()! > 0.5 * radii.max()!)

@@ -21,7 +21,8 @@ struct LineChartTests {
   func landscapes() throws {
     let root = try parseSVG(Self.landscape().svg())
     let series = root.all("g").filter { $0.attributes["class"] == "series" }
-    #expect(series.map { $0.all("title").first?.text } == ["top eigenvector", "random", "gradient"])
+    #expect(
+      series.map { $0.all("title").first?.text } == ["top eigenvector", "random", "gradient"])
     for group in series {
       let lines = group.all("polyline")
       #expect(lines.count == 1)
@@ -82,14 +83,17 @@ struct LineChartTests {
     #expect(texts(empty).contains("No data to plot"))
     let emptySeries = try parseSVG(LineChart(series: [.init(name: "a", x: [], y: [])]).svg())
     #expect(texts(emptySeries).contains("No data to plot"))
-    let allNaN = try parseSVG(LineChart(series: [.init(name: "a", x: [1, 2], y: [.nan, .nan])]).svg())
+    let allNaN = try parseSVG(
+      LineChart(series: [.init(name: "a", x: [1, 2], y: [.nan, .nan])]).svg())
     #expect(texts(allNaN).contains("No data to plot"))
 
-    let single = try parseSVG(LineChart(series: [.init(name: "a", x: [0.5], y: [2])], markers: .never).svg())
+    let single = try parseSVG(
+      LineChart(series: [.init(name: "a", x: [0.5], y: [2])], markers: .never).svg())
     #expect(single.all("polyline").isEmpty)
     #expect(single.all("circle").count == 1)
 
-    let constant = try parseSVG(LineChart(series: [.init(name: "a", x: [0, 1, 2], y: [3, 3, 3])]).svg())
+    let constant = try parseSVG(
+      LineChart(series: [.init(name: "a", x: [0, 1, 2], y: [3, 3, 3])]).svg())
     let line = points(constant.all("polyline")[0])
     #expect(Set(line.map(\.y)).count == 1)
     #expect(texts(constant).contains("3"))
@@ -98,7 +102,8 @@ struct LineChartTests {
   @Test("text is escaped")
   func escaping() throws {
     let chart = LineChart(
-      title: "a < b & \"c\"", yLabel: "<script>", series: [.init(name: "x > y", x: [0, 1], y: [0, 1])])
+      title: "a < b & \"c\"", yLabel: "<script>",
+      series: [.init(name: "x > y", x: [0, 1], y: [0, 1])])
     let svg = chart.svg()
     #expect(!svg.contains("<script>"))
     let root = try parseSVG(svg)
@@ -121,7 +126,8 @@ struct LineChartTests {
     try Self.landscape().write(to: url)
     try Self.landscape().write(to: url)  // replaces the existing file
     #expect(try String(contentsOf: url, encoding: .utf8) == Self.landscape().svg())
-    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["landscape.svg"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["landscape.svg"])
     #expect(throws: (any Error).self) {
       try Self.landscape().write(to: directory.appendingPathComponent("missing/landscape.svg"))
     }

@@ -8,15 +8,19 @@ struct MarchingSquaresTests {
   static let axis = (0...80).map { -2 + Double($0) * 0.05 }
   static let paraboloid = axis.map { x in axis.map { y in x * x + y * y } }
 
-  @Test("contours of a paraboloid are closed circles of radius sqrt(level)", arguments: [0.5, 1.0, 1.5])
+  @Test(
+    "contours of a paraboloid are closed circles of radius sqrt(level)", arguments: [0.5, 1.0, 1.5])
   func circles(radius: Double) {
-    let lines = MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: radius * radius)
+    let lines = MarchingSquares.contours(
+      x: Self.axis, y: Self.axis, z: Self.paraboloid, level: radius * radius)
     #expect(lines.count == 1)
     let circle = lines[0]
     #expect(circle.first == circle.last, "closed")
     #expect(circle.count > Int(2 * Double.pi * radius / 0.05))
     let distances = circle.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() }
-    #expect(distances.allSatisfy { abs($0 - radius) < 1e-3 }, "max error \(distances.map { abs($0 - radius) }.max()!)")
+    #expect(
+      distances.allSatisfy { abs($0 - radius) < 1e-3 },
+      "max error \(distances.map { abs($0 - radius) }.max()!)")
     // The points go around once: the angle covers the full turn.
     let angles = Set(circle.map { Int((atan2($0.y, $0.x) + Double.pi) / (2 * Double.pi) * 8) % 8 })
     #expect(angles.count == 8)
@@ -55,20 +59,26 @@ struct MarchingSquaresTests {
     // z(0,0) = z(1,1) = 1, z(1,0) = z(0,1) = -1.
     let z: [[Double]] = [[1, -1], [-1, 1]]
     func endpoints(_ level: Double) -> Set<[Double]> {
-      Set(MarchingSquares.contours(x: [0, 1], y: [0, 1], z: z, level: level).map { line in
-        line.flatMap { [$0.x, $0.y] }.sorted()
-      })
+      Set(
+        MarchingSquares.contours(x: [0, 1], y: [0, 1], z: z, level: level).map { line in
+          line.flatMap { [$0.x, $0.y] }.sorted()
+        })
     }
     // Centre (0) on the high side of level 0: the high corners connect, the low ones are cut off.
-    #expect(endpoints(0) == [[0, 0.5, 0.5, 1], [0, 0.5, 0.5, 1]].reduce(into: Set()) { $0.insert($1) })
+    #expect(
+      endpoints(0) == [[0, 0.5, 0.5, 1], [0, 0.5, 0.5, 1]].reduce(into: Set()) { $0.insert($1) })
     let low = MarchingSquares.contours(x: [0, 1], y: [0, 1], z: z, level: 0)
     #expect(low.count == 2)
-    #expect(low.contains { line in line.allSatisfy { ($0.x - 1) * ($0.x - 1) + $0.y * $0.y < 0.3 } })
+    #expect(
+      low.contains { line in line.allSatisfy { ($0.x - 1) * ($0.x - 1) + $0.y * $0.y < 0.3 } })
     // Centre (0) below level 0.5: the high corners (0,0) and (1,1) are cut off instead.
     let high = MarchingSquares.contours(x: [0, 1], y: [0, 1], z: z, level: 0.5)
     #expect(high.count == 2)
     #expect(high.contains { line in line.allSatisfy { $0.x * $0.x + $0.y * $0.y < 0.1 } })
-    #expect(high.contains { line in line.allSatisfy { ($0.x - 1) * ($0.x - 1) + ($0.y - 1) * ($0.y - 1) < 0.1 } })
+    #expect(
+      high.contains { line in
+        line.allSatisfy { ($0.x - 1) * ($0.x - 1) + ($0.y - 1) * ($0.y - 1) < 0.1 }
+      })
   }
 
   @Test("two separate branches of a hyperbola stay two open lines")
@@ -82,9 +92,12 @@ struct MarchingSquaresTests {
 
   @Test("levels outside the data and degenerate grids give no lines")
   func nothing() {
-    #expect(MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: 100).isEmpty)
-    #expect(MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: -1).isEmpty)
-    #expect(MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: .nan).isEmpty)
+    #expect(
+      MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: 100).isEmpty)
+    #expect(
+      MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: -1).isEmpty)
+    #expect(
+      MarchingSquares.contours(x: Self.axis, y: Self.axis, z: Self.paraboloid, level: .nan).isEmpty)
     #expect(MarchingSquares.contours(x: [1], y: [1, 2], z: [[1, 2]], level: 1.5).isEmpty)
   }
 

@@ -86,7 +86,9 @@ struct NiceNumbersTests {
       for loose in [true, false] {
         let ticks = NiceNumbers.linear(from: a, to: b, extendsToTicks: loose)
         #expect((3...11).contains(ticks.values.count), "\(a)...\(b): \(ticks.values)")
-        if loose { #expect(ticks.lower <= a && ticks.upper >= b) } else {
+        if loose {
+          #expect(ticks.lower <= a && ticks.upper >= b)
+        } else {
           #expect(ticks.values.allSatisfy { $0 >= a - 1e-9 * scale && $0 <= b + 1e-9 * scale })
         }
         let steps = zip(ticks.values, ticks.values.dropFirst()).map { $1 - $0 }
@@ -108,7 +110,8 @@ struct NiceNumbersTests {
 
   @Test("log axis: plain labels for small exponents, wider steps for many decades")
   func logSteps() {
-    #expect(NiceNumbers.logarithmic(from: 0.01, to: 50).labels == ["0.01", "0.1", "1", "10", "100"])
+    #expect(
+      NiceNumbers.logarithmic(from: 0.01, to: 50).labels == ["0.01", "0.1", "1", "10", "100"])
     let density = NiceNumbers.logarithmic(from: 4e-11, to: 0.4)
     #expect(density.values.count <= 10)
     #expect(density.values == [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1])

@@ -41,7 +41,8 @@ struct NumberFormatTests {
     #expect(NumberFormat.tickLabels([10000, 10500, 11000], step: 500) == ["10k", "10.5k", "11k"])
     #expect(NumberFormat.tickLabels([0, 2.5e6, 5e6], step: 2.5e6) == ["0", "2.5M", "5M"])
     #expect(NumberFormat.tickLabels([0, 5e9, 1e10], step: 5e9) == ["0", "5e9", "1e10"])
-    #expect(NumberFormat.tickLabels([-0.4, -0.2, 0, 0.2], step: 0.2) == ["-0.4", "-0.2", "0", "0.2"])
+    #expect(
+      NumberFormat.tickLabels([-0.4, -0.2, 0, 0.2], step: 0.2) == ["-0.4", "-0.2", "0", "0.2"])
     #expect(NumberFormat.tickLabels([1.2e-4, 1.4e-4], step: 2e-5) == ["1.2e-4", "1.4e-4"])
   }
 

@@ -51,7 +51,8 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
   }
 
   func parser(
-    _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
+    _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+    qualifiedName: String?
   ) {
     stack.removeLast()
   }
@@ -68,7 +69,8 @@ func parseXML(_ text: String) throws -> Node {
   parser.delegate = builder
   guard parser.parse(), let root = builder.root else {
     throw XMLParseError(
-      description: "line \(parser.lineNumber): \(parser.parserError.map { "\($0)" } ?? "no root element")")
+      description:
+        "line \(parser.lineNumber): \(parser.parserError.map { "\($0)" } ?? "no root element")")
   }
   return root
 }
@@ -84,7 +86,9 @@ func parseSVG(_ svg: String, sourceLocation: SourceLocation = #_sourceLocation) 
     #expect((root.number(attribute) ?? 0) > 0, "\(attribute)", sourceLocation: sourceLocation)
   }
   let viewBox = root.attributes["viewBox"]?.split(separator: " ").compactMap { Double($0) } ?? []
-  #expect(viewBox == [0, 0, root.number("width") ?? -1, root.number("height") ?? -1], sourceLocation: sourceLocation)
+  #expect(
+    viewBox == [0, 0, root.number("width") ?? -1, root.number("height") ?? -1],
+    sourceLocation: sourceLocation)
   for node in root.descendants {
     for (name, value) in node.attributes {
       let lowered = value.lowercased()
