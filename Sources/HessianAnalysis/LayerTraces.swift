@@ -112,3 +112,46 @@ struct RunningMean: Sendable {
     count > 1 ? (m2 / Double(count - 1) / Double(count)).squareRoot() : .infinity
   }
 }
+
+/// The trace of the loss Hessian with respect to each named layer's output activations
+/// (PyHessian's activation-trace tutorial, seed notebook 004), each labeled
+/// `activation <name>`.
+///
+/// Each layer gets its own ``ActivationHessianOperator`` and Hutchinson run
+/// (``hutchinsonTrace(of:distribution:targetRelativeError:minimumSampleCount:maxMatvecs:blockSize:using:)``,
+/// Rademacher probes, stopping on the standard error). Activation Hessians of different layers
+/// act on different spaces, so their probes cannot share a pass.
+///
+/// - Parameters:
+///   - model, loss, data: as ``ActivationHessianOperator``.
+///   - layers: layer names (see ``layerOutputNames(of:input:)``).
+///   - targetRelativeError: each trace's relative standard error target (default 1e-2).
+///   - maxMatvecs: the budget per layer (default 1000).
+///   - blockSize: probes per pass (default 8).
+///   - method: exact (default) or finite-difference products.
+///   - seed: seeds the probes (one generator, advanced layer by layer).
+///   - checkDeterminism: run the two-pass check once, on the first layer (default true).
+/// - Returns: one ``LabeledTrace`` per layer, in the order given.
+/// - Throws: ``HessianAnalysisError/unknownLayer(name:available:)`` and the operators' errors.
+/// - Complexity: at most `maxMatvecs` products per layer.
+public func activationTraces<Scalar>(
+  model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>, layers: [String],
+  targetRelativeError: Double = 1e-2, maxMatvecs: Int = 1000, blockSize: Int = 8,
+  method: DifferentiationMethod = .exact, seed: UInt64 = 0, checkDeterminism: Bool = true
+) throws -> [LabeledTrace] {
+  var generator = SeededGenerator(seed: seed)
+  var results: [LabeledTrace] = []
+  for (i, layer) in layers.enumerated() {
+    let hessian = try ActivationHessianOperator(
+      model: model, loss: loss, data: data, layer: layer, method: method,
+      checkDeterminism: checkDeterminism && i == 0)
+    let estimate = try hutchinsonTrace(
+      of: hessian, targetRelativeError: targetRelativeError, maxMatvecs: maxMatvecs,
+      blockSize: blockSize, using: &generator)
+    results.append(
+      LabeledTrace(
+        scope: hessian.scope, name: layer, dimension: hessian.dimension,
+        trace: TraceResult(estimate), seed: seed))
+  }
+  return results
+}

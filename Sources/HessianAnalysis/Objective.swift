@@ -32,8 +32,11 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   }
 
   /// `F(x)`, summed in Double.
-  func value() throws -> Double {
-    let constants = points.map { Variable($0) }
+  func value() throws -> Double { try value(at: points) }
+
+  /// `F(y)` at other points `y` (the loss landscape), summed in Double.
+  func value(at y: [Tensor<Scalar>]) throws -> Double {
+    let constants = y.map { Variable($0) }
     var total = 0.0
     for t in 0..<termCount {
       let v = Double(try term(t, constants).value.scalar)

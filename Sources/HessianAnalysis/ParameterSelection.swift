@@ -42,6 +42,9 @@ public struct ParameterSelection: Sendable, CustomStringConvertible {
     return ParameterSelection("\(names)") { set.contains($0) }
   }
 
+  /// Whether the parameter named `name` is selected.
+  public func matches(_ name: String) -> Bool { includes(name) }
+
   /// The selected segments of `parameters`, with offsets renumbered in the selection's own
   /// flat vector (model order), and their indices in the model's parameter list.
   ///
