@@ -34,7 +34,8 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
     case let .nondeterministic(quantity, first, second, relative, tolerance, mode):
       let cause =
         mode == .training
-        ? "the model is in training mode, where dropout draws new masks on every pass; set "
+        ? "the model is in training mode, where dropout draws new masks on every pass (and "
+          + "BatchNorm uses batch statistics, which ties the Hessian to the batch split); set "
           + "model.mode = .evaluation"
         : "the data or the loss changes between passes (random augmentation, reshuffled "
           + "batches, or a layer that draws random numbers in evaluation mode)"

@@ -144,6 +144,6 @@ func summarize<Scalar>(
   return CurvatureSummary(
     scope: hessian.scope, name: name, parameterNames: hessian.segments.map(\.name),
     parameterCount: n, eigenvalues: eigenvalues, residuals: residuals, converged: converged,
-    eigenMethod: eigenMethod, eigenHVPCount: eigenCost, trace: trace,
+    eigenMethod: eigenMethod, eigenMatvecCount: eigenCost, trace: trace,
     hvpCount: hessian.hvpCount - start)
 }

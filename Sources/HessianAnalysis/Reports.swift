@@ -76,7 +76,7 @@ public struct CurvatureSummary: Codable, Sendable {
   /// `lanczos`, or `dense` for blocks small enough to decompose exactly.
   public var eigenMethod: String
   /// Products the eigenvalues cost.
-  public var eigenHVPCount: Int
+  public var eigenMatvecCount: Int
   /// The trace.
   public var trace: TraceResult
   /// All products spent on this Hessian.

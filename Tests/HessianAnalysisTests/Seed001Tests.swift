@@ -95,6 +95,24 @@ struct Seed001Tests {
     }
   }
 
+  @Test func reportsRoundTripThroughJSONWithTheirLabels() throws {
+    let report = try perLayerCurvature(
+      model: Seed001.model, loss: Seed001.loss, data: Seed001.data, seed: 9)
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    let data = try encoder.encode(report)
+    let text = String(decoding: data, as: UTF8.self)
+    for key in ["\"parameter_count\":4", "\"hvp_count\"", "\"eigenvalues\"", "\"trace\"", "\"seed\":9", "\"kind\":\"full\""] {
+      #expect(text.contains(key), "\(key) in \(text)")
+    }
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let back = try decoder.decode(PerLayerCurvature.self, from: data)
+    #expect(back.layers.map(\.scope) == report.layers.map(\.scope))
+    #expect(back.layers.map(\.eigenvalues) == report.layers.map(\.eigenvalues))
+    #expect(back.full?.trace == report.full?.trace && back.method == .exact)
+  }
+
   @Test func theScopeEncodesAsKindAndName() throws {
     let data = try JSONEncoder().encode([CurvatureScope.full, .perLayer("layer1.0.conv1")])
     let text = String(decoding: data, as: UTF8.self)
