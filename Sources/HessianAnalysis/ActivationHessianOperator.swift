@@ -33,7 +33,7 @@ import TensorCore
 ///
 /// Equivalents: PyHessian's activation-trace tutorial (Hessian traces of the loss with respect
 /// to each conv layer's output, via forward hooks).
-public struct ActivationHessianOperator<Scalar: TensorScalar>: LinearOperator, Sendable {
+public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// The layer's dotted name (`layer1.0`, `2`, ...).
   public let layer: String
   /// The activations at the point, one entry per batch, each `[n_b, features...]`.
@@ -102,12 +102,21 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: LinearOperator, S
   /// The number of activation entries over all samples.
   public var dimension: Int { objective.layout.dimension }
 
+  /// One segment per batch, `<layer>[batch b]`, of that batch's activation shape.
+  public var segments: [VectorSegment] {
+    zip(activations.indices, objective.layout.offsets).map { b, offset in
+      VectorSegment(name: "\(layer)[batch \(b)]", shape: activations[b].shape, offset: offset)
+    }
+  }
+
   /// Products applied so far (vectors).
   public var hvpCount: Int { counter.value }
 
   /// `H x` for each row of `block` (`[k, n]`).
   ///
   /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Precondition: `block` is `[k, n]` with `k >= 1`.
+  /// - Complexity: see the type.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {
     let result = try objective.products(block, method: method)
     counter.add(block.shape[0])

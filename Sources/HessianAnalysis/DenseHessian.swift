@@ -72,13 +72,14 @@ public struct DenseHessian<Scalar: TensorScalar>: Sendable {
     self.hvpCount = n
   }
 
-  /// The dense Hessian of a ``HessianOperator``, its blocks named by parameter.
-  public init(
-    of hessian: HessianOperator<Scalar>, blockSize: Int = 32, memoryLimit: Int = 1 << 30
-  ) throws {
+  /// The dense matrix of a ``CurvatureOperator``, its blocks named by its segments (the
+  /// parameters, the input, or the activations) and labeled with its scope.
+  public init<Operator: CurvatureOperator>(
+    of curvature: Operator, blockSize: Int = 32, memoryLimit: Int = 1 << 30
+  ) throws where Operator.Scalar == Scalar {
     try self.init(
-      of: hessian, segments: hessian.segments, scope: hessian.scope,
-      blockSize: blockSize, memoryLimit: memoryLimit)
+      of: curvature, segments: curvature.segments, scope: curvature.scope, blockSize: blockSize,
+      memoryLimit: memoryLimit)
   }
 
   /// Throws when an `n x n` matrix of `Scalar` would exceed `memoryLimit` bytes.

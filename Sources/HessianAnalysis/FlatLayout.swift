@@ -22,6 +22,14 @@ struct FlatLayout: Sendable, Equatable {
     self.dimension = offset
   }
 
+  /// Checks that `block` is `[k, n]` with `k >= 1` (a programmer error otherwise).
+  func checkBlock<S>(_ block: Tensor<S>) {
+    precondition(
+      block.rank == 2 && block.shape[1] == dimension && block.shape[0] >= 1,
+      "a block for an operator of dimension \(dimension) must be [k, \(dimension)] with k >= 1, "
+        + "got \(block.shape)")
+  }
+
   /// A block `[k, n]` split into one tensor `[k] + shape` per entry.
   func split<S: TensorScalar>(_ block: Tensor<S>) -> [Tensor<S>] {
     precondition(

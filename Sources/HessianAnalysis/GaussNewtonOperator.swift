@@ -34,7 +34,7 @@ import TensorCore
 /// - Complexity: about two passes per batch per block.
 ///
 /// Equivalents: curvlinops `GGNLinearOperator`; BackPACK `GGNMP`.
-public struct GaussNewtonOperator<Scalar: TensorScalar>: LinearOperator, Sendable {
+public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// The model.
   public let model: Model<Scalar>
   /// Cross-entropy or mean squared error.
@@ -87,7 +87,10 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: LinearOperator, Sendabl
   /// `G x` for each row of `block` (`[k, n]`).
   ///
   /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Precondition: `block` is `[k, n]` with `k >= 1`.
+  /// - Complexity: see the type.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    layout.checkBlock(block)
     let k = block.shape[0]
     let directions = layout.split(block)
     let values = model.parameters.values

@@ -46,7 +46,7 @@ import TensorCore
 ///
 /// Equivalents: curvlinops `HessianLinearOperator(model, loss, params, data)`; PyHessian
 /// `hessian(model, criterion, dataloader=...)`'s `dataloader_hv_product`.
-public struct HessianOperator<Scalar: TensorScalar>: LinearOperator, Sendable {
+public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// The model (its parameters are the point at which the Hessian is taken).
   public let model: Model<Scalar>
   /// The loss function; its reduction sets the batch weights.

@@ -32,7 +32,7 @@ import TensorCore
 /// dimension is the element count of `input`.
 ///
 /// - Complexity: one pass per block of `k` vectors (finite differences: `2 k` gradient passes).
-public struct InputHessianOperator<Scalar: TensorScalar>: LinearOperator, Sendable {
+public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// The point `x`.
   public let input: Tensor<Scalar>
   /// Exact or finite-difference products.
@@ -96,12 +96,17 @@ public struct InputHessianOperator<Scalar: TensorScalar>: LinearOperator, Sendab
   /// The number of input elements `n`.
   public var dimension: Int { input.count }
 
+  /// One segment, `input`, of the input's shape.
+  public var segments: [VectorSegment] { [VectorSegment(name: "input", shape: input.shape, offset: 0)] }
+
   /// Products applied so far (vectors).
   public var hvpCount: Int { counter.value }
 
   /// `H x` for each row of `block` (`[k, n]`, rows are flattened inputs).
   ///
   /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Precondition: `block` is `[k, n]` with `k >= 1`.
+  /// - Complexity: see the type.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {
     let result = try objective.products(block, method: method)
     counter.add(block.shape[0])

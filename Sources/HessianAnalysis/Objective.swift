@@ -114,9 +114,10 @@ struct Objective<Scalar: TensorScalar>: Sendable {
 
   /// `H X` by the chosen method.
   func products(_ block: Tensor<Scalar>, method: DifferentiationMethod) throws -> Tensor<Scalar> {
+    layout.checkBlock(block)
     switch method {
-    case .exact: try exactProducts(block).products
-    case .finiteDifference(let step): try finiteDifferenceProducts(block, step: step)
+    case .exact: return try exactProducts(block).products
+    case .finiteDifference(let step): return try finiteDifferenceProducts(block, step: step)
     }
   }
 

@@ -50,7 +50,10 @@ struct ActivationHessianTests {
       model: Self.model, loss: Self.loss,
       data: DataSet(inputs: Self.inputs, targets: Self.targets, batchSize: 3), layer: layer)
     #expect(batched.activations.map(\.shape) == [[3, 4], [2, 4]])
-    let b = closeness(try DenseHessian(of: batched).matrix, dense.matrix, rtol: 1e-12, atol: 1e-15)
+    let batchedDense = try DenseHessian(of: batched)
+    #expect(batchedDense.segments.map(\.name) == ["\(layer)[batch 0]", "\(layer)[batch 1]"])
+    #expect(batchedDense.segments.map(\.offset) == [0, 12] && batchedDense.scope == batched.scope)
+    let b = closeness(batchedDense.matrix, dense.matrix, rtol: 1e-12, atol: 1e-15)
     #expect(b.passes, "\(b)")
     // Finite differences agree to 1e-4.
     let fd = try ActivationHessianOperator(

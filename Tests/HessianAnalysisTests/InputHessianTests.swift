@@ -50,7 +50,9 @@ struct InputHessianTests {
     // A plain function of a tensor works the same way: f(x) = sum(x^3) has H = diag(6x).
     let x = Tensor<Double>([1, -2, 0.5])
     let cubic = try InputHessianOperator(at: x) { ($0 * $0 * $0).sum() }
-    #expect(try DenseHessian(of: cubic).matrix.scalars == [6, 0, 0, 0, -12, 0, 0, 0, 3])
+    let cubicDense = try DenseHessian(of: cubic)
+    #expect(cubicDense.matrix.scalars == [6, 0, 0, 0, -12, 0, 0, 0, 3])
+    #expect(cubicDense.scope == CurvatureScope(.input) && cubicDense.segments.map(\.name) == ["input"])
   }
 
   @Test func finiteDifferenceMatchesExactOnTheSmoothGenerator() throws {
