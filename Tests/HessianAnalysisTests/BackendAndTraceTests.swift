@@ -88,4 +88,40 @@ struct BackendAndTraceTests {
       #expect(abs(trace.trace.trace - exact) <= 3 * trace.trace.standardError, "\(trace.name): \(trace.trace) vs \(exact)")
     }
   }
+
+  /// A conv net with BatchNorm (evaluation mode, non-trivial running statistics): each layer's
+  /// operator (conv weight + bias; BatchNorm weight + bias together) is the full Hessian's
+  /// diagonal block, and the per-layer summary's traces are those blocks' traces.
+  @Test func perLayerOperatorsAreTheDiagonalBlocksOfAConvNet() throws {
+    let network = Sequential<Double>([
+      Conv2d(2, 3, kernel: 3), BatchNorm.twoD(3), Activation.tanh, GlobalAvgPool2d(), Flatten(),
+      Linear(3, 2),
+    ])
+    var model = Model<Double>(network, seed: 77)
+    var rng = SeededGenerator(seed: 78)
+    model.parameters.buffers["1.running_mean"] = Tensor(randomNormal: [3], standardDeviation: 0.1, using: &rng)
+    model.parameters.buffers["1.running_var"] = Tensor(randomUniform: [3], lower: 0.5, upper: 1.5, using: &rng)
+    let data = DataSet(
+      inputs: Tensor<Double>(randomNormal: [4, 2, 5, 5], using: &rng),
+      targets: .values(Tensor<Double>(randomNormal: [4, 2], using: &rng)), batchSize: 3)
+    let loss = LossFunction.meanSquaredError(.mean)
+    let full = try DenseHessian(of: HessianOperator(model: model, loss: loss, data: data))
+    let layers = try HessianOperator.perLayer(model: model, loss: loss, data: data)
+    #expect(layers.map(\.scope) == [.perLayer("0"), .perLayer("1"), .perLayer("5")])
+    #expect(layers.map { $0.segments.map(\.name) } == [["0.weight", "0.bias"], ["1.weight", "1.bias"], ["5.weight", "5.bias"]])
+    var start = 0
+    var traces: [Double] = []
+    for layer in layers {
+      let block = try DenseHessian(of: layer)
+      let expected = diagonalBlock(full.matrix, start..<start + layer.dimension)
+      let r = closeness(block.matrix, expected, rtol: 1e-12, atol: 1e-14)
+      #expect(r.passes, "\(layer.scope): \(r)")
+      traces.append(block.trace)
+      start += layer.dimension
+    }
+    let summary = try perLayerCurvature(model: model, loss: loss, data: data, denseThreshold: 100, seed: 79)
+    #expect(allClose(summary.layers.map(\.trace.trace), traces, rtol: 1e-12))
+    #expect(abs((summary.full?.trace.trace ?? 0) - full.trace) < 1e-12 * abs(full.trace))
+    #expect(summary.layers.map(\.parameterCount) == [57, 6, 8])
+  }
 }

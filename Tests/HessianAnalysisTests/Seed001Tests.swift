@@ -41,6 +41,12 @@ struct Seed001Tests {
       of: hessian, count: 2, which: .bothEnds, tolerance: 1e-10, using: &generator)
     let expectedEnds = [0, 1, 4, 5].map { Seed001.eigenvalues[$0] }
     #expect(allClose(ends.eigenvalues, expectedEnds, rtol: 1e-9), "\(ends.eigenvalues)")
+    // The whole spectrum by Lanczos: the 5 smallest (block size 2 for the double zero) and
+    // the top one.
+    let lower = try eigenpairs(
+      of: hessian, count: 5, which: .smallest, tolerance: 1e-10, blockSize: 2, using: &generator)
+    let spectrum = lower.eigenvalues + top.eigenvalues
+    #expect(allClose(spectrum, Seed001.eigenvalues, rtol: 1e-9, atol: 1e-9), "\(spectrum)")
     // Eigenvectors up to sign against the dense decomposition.
     let dense = try DenseHessian(of: hessian).eigendecomposition()
     let v = dense.eigenvectors.slice(5..<6, alongAxis: 0)
