@@ -44,7 +44,9 @@ public struct CurvatureScope: Codable, Sendable, Hashable, CustomStringConvertib
   public static let full = CurvatureScope(.full)
 
   /// One layer's block.
-  public static func perLayer(_ name: String) -> CurvatureScope { CurvatureScope(.perLayer, name: name) }
+  public static func perLayer(_ name: String) -> CurvatureScope {
+    CurvatureScope(.perLayer, name: name)
+  }
 
   /// `full`, `per-layer layer1.0.conv1`, ...
   public var description: String {

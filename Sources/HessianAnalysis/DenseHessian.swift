@@ -10,10 +10,11 @@ import TensorCore
 ///
 /// Row and column `offset ..< offset + count` of a segment belong to that parameter, so the
 /// block of parameters `a` and `b` is `matrix[a.offset..., b.offset...]`
-/// (``block(_:_:)``). Built from `n` products with the identity (``init(of:segments:scope:blockSize:memoryLimit:)``),
-/// then symmetrized: ``matrix`` is `(A + Aᵀ) / 2` of the assembled `A`, whose asymmetry
-/// ``asymmetry`` (`max |A - Aᵀ|`) is the rounding evidence (exactly 0 for a symmetric
-/// assembly, around `eps ||A||` for exact products, larger for finite differences).
+/// (``block(_:_:)``). Built from `n` products with the identity
+/// (``init(of:segments:scope:blockSize:memoryLimit:)``), then symmetrized: ``matrix`` is
+/// `(A + Aᵀ) / 2` of the assembled `A`, whose asymmetry ``asymmetry`` (`max |A - Aᵀ|`) is the
+/// rounding evidence (exactly 0 for a symmetric assembly, around `eps ||A||` for exact
+/// products, larger for finite differences).
 ///
 /// ```swift
 /// let hessian = try HessianOperator(model: model, loss: .meanSquaredError(.sum), data: data)
@@ -60,9 +61,11 @@ public struct DenseHessian<Scalar: TensorScalar>: Sendable {
       "segments cover \(segments.reduce(0) { $0 + $1.count }) entries, the operator has \(n)")
     let assembled: Tensor<Scalar>
     do {
-      assembled = try denseMatrix(of: linearOperator, blockSize: blockSize, memoryLimit: memoryLimit)
+      assembled = try denseMatrix(
+        of: linearOperator, blockSize: blockSize, memoryLimit: memoryLimit)
     } catch MatrixFreeError.denseMatrixTooLarge(let dimension, let bytes, let limit) {
-      throw HessianAnalysisError.denseHessianTooLarge(dimension: dimension, bytes: bytes, limit: limit)
+      throw HessianAnalysisError.denseHessianTooLarge(
+        dimension: dimension, bytes: bytes, limit: limit)
     }
     let transposed = assembled.transposed()
     self.matrix = (assembled + transposed) * Scalar(0.5)
@@ -113,7 +116,8 @@ public struct DenseHessian<Scalar: TensorScalar>: Sendable {
   /// `tr(H)`, exactly.
   public var trace: Double {
     let n = dimension
-    return matrix.withUnsafeBufferPointer { p in (0..<n).reduce(0.0) { $0 + Double(p[$1 * n + $1]) } }
+    return matrix.withUnsafeBufferPointer { p in (0..<n).reduce(0.0) { $0 + Double(p[$1 * n + $1]) }
+    }
   }
 
   /// All eigenvalues (ascending) and unit eigenvectors (rows, matching) by LAPACK `?syevd`.
@@ -123,5 +127,41 @@ public struct DenseHessian<Scalar: TensorScalar>: Sendable {
   public func eigendecomposition() throws -> (eigenvalues: [Double], eigenvectors: Tensor<Scalar>) {
     let (values, vectors) = try symmetricEigendecomposition(of: matrix)
     return (values.scalars.map(Double.init), vectors)
+  }
+}
+
+extension DenseHessian: Codable {
+  enum CodingKeys: String, CodingKey {
+    case dimension, matrix, segments, scope, asymmetry, hvpCount
+  }
+
+  /// Decodes the fields written by ``encode(to:)``.
+  ///
+  /// - Throws: `DecodingError.dataCorrupted` when `matrix` does not hold `dimension^2` values.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let n = try c.decode(Int.self, forKey: .dimension)
+    let values = try c.decode([Double].self, forKey: .matrix)
+    guard n >= 0, values.count == n * n else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .matrix, in: c, debugDescription: "expected \(n * n) values, got \(values.count)")
+    }
+    matrix = Tensor(shape: [n, n], scalars: values.map { Scalar($0) })
+    segments = try c.decode([VectorSegment].self, forKey: .segments)
+    scope = try c.decode(CurvatureScope.self, forKey: .scope)
+    asymmetry = try c.decode(Double.self, forKey: .asymmetry)
+    hvpCount = try c.decode(Int.self, forKey: .hvpCount)
+  }
+
+  /// Encodes the matrix row-major as `matrix` (Doubles) with its `dimension`, the segments,
+  /// the scope, the asymmetry and the product count.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(dimension, forKey: .dimension)
+    try c.encode(matrix.scalars.map { Double($0) }, forKey: .matrix)
+    try c.encode(segments, forKey: .segments)
+    try c.encode(scope, forKey: .scope)
+    try c.encode(asymmetry, forKey: .asymmetry)
+    try c.encode(hvpCount, forKey: .hvpCount)
   }
 }

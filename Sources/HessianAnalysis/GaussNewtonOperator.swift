@@ -20,13 +20,16 @@ import TensorCore
 /// Hessian is used in closed form:
 ///
 /// ```
-/// cross-entropy:  H u = c (p * u - p (pᵀ u)) per sample, p = softmax(z),  c = 1/n_b (mean), 1 (sum)
-/// squared error:  H u = 2 c u,   c = 1/(n_b d) (mean over the n_b d output elements), 1 (sum)
+/// cross-entropy:  H u = c (p * u - p (pᵀ u)) per sample, p = softmax(z)
+///                 c = 1/n_b (mean), 1 (sum)
+/// squared error:  H u = 2 c u
+///                 c = 1/(n_b d) (mean over the n_b d output elements), 1 (sum)
 /// ```
 ///
 /// A block of `k` vectors costs, per batch, one forward pass carrying `k` tangents (the JVP
 /// `J V`, ``valueWithDirectionalDerivatives(at:along:in:)``) and one forward and backward pass
-/// carrying `k` cotangents (the VJP `Jᵀ U`, ``valueWithVectorJacobianProducts(at:cotangents:in:)``).
+/// carrying `k` cotangents (the VJP `Jᵀ U`,
+/// ``valueWithVectorJacobianProducts(at:cotangents:in:)``).
 /// With ``DifferentiationMethod/finiteDifference(_:)`` the JVP is replaced by central
 /// differences of the outputs, `(z(theta + h v) - z(theta - h v)) / 2h` (two forward passes per
 /// vector); the VJP stays exact (first order).
@@ -54,7 +57,8 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// Creates the operator, checking determinism (on the loss and a Hessian product) unless
   /// told not to.
   ///
-  /// - Parameters: as ``HessianOperator/init(model:loss:data:parameters:method:checkDeterminism:)``.
+  /// - Parameters: as
+  ///   ``HessianOperator/init(model:loss:data:parameters:method:checkDeterminism:)``.
   /// - Throws: as ``HessianOperator``.
   public init(
     model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,

@@ -119,7 +119,8 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   ) -> Objective<Scalar> {
     let values = model.parameters.values
     let reduction = loss.reduction
-    return Objective(points: indices.map { values[$0] }, termCount: data.batchCount) { t, selected in
+    return Objective(points: indices.map { values[$0] }, termCount: data.batchCount) {
+      t, selected in
       var variables = values.map { Variable($0) }
       for (i, v) in zip(indices, selected) { variables[i] = v }
       let batch = try data.batch(t)

@@ -97,7 +97,9 @@ public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   public var dimension: Int { input.count }
 
   /// One segment, `input`, of the input's shape.
-  public var segments: [VectorSegment] { [VectorSegment(name: "input", shape: input.shape, offset: 0)] }
+  public var segments: [VectorSegment] {
+    [VectorSegment(name: "input", shape: input.shape, offset: 0)]
+  }
 
   /// Products applied so far (vectors).
   public var hvpCount: Int { counter.value }

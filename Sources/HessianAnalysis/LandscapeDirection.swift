@@ -5,7 +5,8 @@ import MatrixFree
 import NeuralNetworks
 import TensorCore
 
-/// A direction in parameter space along which ``lossLandscape(model:loss:data:directions:grid:secondGrid:seed:eigenTolerance:checkDeterminism:)``
+/// A direction in parameter space along which
+/// ``lossLandscape(model:loss:data:directions:grid:secondGrid:seed:eigenTolerance:checkDeterminism:)``
 /// evaluates the loss. Directions are flat vectors over all parameters, in
 /// `model.parameters.names` order; grid coordinates are in units of the direction.
 public enum LandscapeDirection<Scalar: TensorScalar>: Sendable {

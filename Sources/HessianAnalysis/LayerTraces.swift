@@ -42,7 +42,8 @@ public func perLayerTraceEstimates<Scalar>(
   minimumSampleCount: Int = 10, maxMatvecs: Int = 1000, blockSize: Int = 8, seed: UInt64 = 0
 ) throws -> [LabeledTrace] {
   precondition(maxMatvecs >= 2, "maxMatvecs must be at least 2, got \(maxMatvecs)")
-  precondition(minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
+  precondition(
+    minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
   precondition(blockSize >= 1, "blockSize must be at least 1, got \(blockSize)")
   // Layers and their ranges in the operator's vectors.
   var names: [String] = []
@@ -88,7 +89,8 @@ public func perLayerTraceEstimates<Scalar>(
       trace: TraceResult(
         trace: statistics[l].mean, standardError: statistics[l].standardError,
         hvpCount: samples, sampleCount: samples,
-        converged: statistics[l].standardError <= targetRelativeError * Swift.abs(statistics[l].mean),
+        converged: statistics[l].standardError <= targetRelativeError
+          * Swift.abs(statistics[l].mean),
         method: .hutchinsonSplit),
       seed: seed)
   }

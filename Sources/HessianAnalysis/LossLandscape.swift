@@ -116,7 +116,8 @@ public func lossLandscape<Scalar: TensorScalar>(
       vectors.append(v.reshaped(to: [layout.dimension]))
     case .hessianEigenvector(let index):
       guard let eigenvectors else { preconditionFailure("internal: eigenvectors missing") }
-      vectors.append(eigenvectors.slice(index..<index + 1, alongAxis: 0).reshaped(to: [layout.dimension]))
+      vectors.append(
+        eigenvectors.slice(index..<index + 1, alongAxis: 0).reshaped(to: [layout.dimension]))
     case .filterNormalizedRandom(let includeBiasesAndBatchNorm):
       vectors.append(
         layout.flatten(

@@ -50,7 +50,8 @@ struct Objective<Scalar: TensorScalar>: Sendable {
 
   /// `F(y)` and its gradient at other points `y` (the landscape and finite differences use
   /// this), the gradient as a flat vector `[n]`.
-  func valueWithGradient(at y: [Tensor<Scalar>]) throws -> (value: Double, gradient: Tensor<Scalar>) {
+  func valueWithGradient(at y: [Tensor<Scalar>]) throws -> (value: Double, gradient: Tensor<Scalar>)
+  {
     var total = 0.0
     var gradient = Tensor<Scalar>(zeros: [layout.dimension])
     for t in 0..<termCount {

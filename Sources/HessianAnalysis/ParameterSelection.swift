@@ -58,7 +58,8 @@ public struct ParameterSelection: Sendable, CustomStringConvertible {
     }
     var offset = 0
     let segments = indices.map { i -> VectorSegment in
-      let s = VectorSegment(name: parameters.names[i], shape: parameters.values[i].shape, offset: offset)
+      let s = VectorSegment(
+        name: parameters.names[i], shape: parameters.values[i].shape, offset: offset)
       offset += s.count
       return s
     }

@@ -100,7 +100,8 @@ public func perLayerCurvature<Scalar: TensorScalar>(
         denseThreshold: denseThreshold, using: &generator))
   }
   let total = summaries.reduce(full?.hvpCount ?? 0) { $0 + $1.hvpCount }
-  return PerLayerCurvature(full: full, layers: summaries, seed: seed, method: method, hvpCount: total)
+  return PerLayerCurvature(
+    full: full, layers: summaries, seed: seed, method: method, hvpCount: total)
 }
 
 /// Top eigenvalues and trace of one operator (dense below the threshold).

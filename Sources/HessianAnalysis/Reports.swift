@@ -13,7 +13,8 @@ public struct TraceResult: Codable, Sendable, Equatable {
     /// Hutch++ (Meyer, Musco, Musco & Woodruff 2021).
     case hutchPlusPlus = "hutch++"
     /// The samples `z_lᵀ (H z)_l` of one Hutchinson run on the full Hessian, split by layer
-    /// (unbiased for each layer's block; see ``perLayerTraceEstimates(of:groups:targetRelativeError:minimumSampleCount:maxMatvecs:blockSize:seed:)``).
+    /// (unbiased for each layer's block; see
+    /// ``perLayerTraceEstimates(of:targetRelativeError:minimumSampleCount:maxMatvecs:blockSize:seed:)``).
     case hutchinsonSplit = "hutchinson-split"
   }
 
@@ -112,7 +113,8 @@ public struct LabeledTrace: Codable, Sendable {
   public var seed: UInt64
 
   /// Creates a labeled trace.
-  public init(scope: CurvatureScope, name: String, dimension: Int, trace: TraceResult, seed: UInt64) {
+  public init(scope: CurvatureScope, name: String, dimension: Int, trace: TraceResult, seed: UInt64)
+  {
     self.scope = scope
     self.name = name
     self.dimension = dimension

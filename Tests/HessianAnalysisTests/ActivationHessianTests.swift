@@ -12,7 +12,8 @@ import _TestSupport
 @Suite("Activation Hessians")
 struct ActivationHessianTests {
   /// Layers "0" (Linear 3 -> 4), "1" (tanh), "2" (Linear 4 -> 3) on 5 samples.
-  static let model = Model<Double>(multilayerPerceptron(widths: [3, 4, 3], activation: .tanh), seed: 51)
+  static let model = Model<Double>(
+    multilayerPerceptron(widths: [3, 4, 3], activation: .tanh), seed: 51)
   static let inputs: Tensor<Double> = {
     var g = SeededGenerator(seed: 52)
     return Tensor(randomNormal: [5, 3], using: &g)
@@ -30,7 +31,8 @@ struct ActivationHessianTests {
   }
 
   @Test(arguments: [("1", false), ("0", true)])
-  func activationHessianMatchesTheFiniteDifferenceOracle(_ layer: String, _ tanhFirst: Bool) throws {
+  func activationHessianMatchesTheFiniteDifferenceOracle(_ layer: String, _ tanhFirst: Bool) throws
+  {
     let hessian = try ActivationHessianOperator(
       model: Self.model, loss: Self.loss, inputs: Self.inputs, targets: Self.targets, layer: layer)
     #expect(hessian.dimension == 20 && hessian.scope == CurvatureScope(.activation, name: layer))
@@ -80,7 +82,8 @@ struct ActivationHessianTests {
       ).trace
       let t = trace.trace
       #expect(trace.seed == 54 && t.method == .hutchinson)
-      #expect(abs(t.trace - exact) <= 3 * t.standardError + 1e-12, "\(trace.name): \(t) vs \(exact)")
+      #expect(
+        abs(t.trace - exact) <= 3 * t.standardError + 1e-12, "\(trace.name): \(t) vs \(exact)")
     }
   }
 

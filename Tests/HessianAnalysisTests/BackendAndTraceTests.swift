@@ -14,7 +14,8 @@ struct BackendAndTraceTests {
   static func data<S: TensorScalar>(_: S.Type) -> DataSet<S> {
     var g = SeededGenerator(seed: 71)
     let x = Tensor<Double>(randomNormal: [9, 3], using: &g)
-    return DataSet(inputs: Tensor<S>(x), targets: .classes([0, 1, 2, 3, 4, 0, 1, 2, 3]), batchSize: 4)
+    return DataSet(
+      inputs: Tensor<S>(x), targets: .classes([0, 1, 2, 3, 4, 0, 1, 2, 3]), batchSize: 4)
   }
 
   static func model<S: TensorScalar>(_: S.Type) -> Model<S> {
@@ -24,7 +25,8 @@ struct BackendAndTraceTests {
   /// In Double the automatic step gives products to about eps^(2/3) = 3.7e-11 relative
   /// (measured 2.7e-11), far inside the 1e-4 acceptance bar.
   @Test func finiteDifferenceProductsMatchExactInDouble() throws {
-    let exact = try HessianOperator(model: Self.model(Double.self), loss: .crossEntropy(.mean), data: Self.data(Double.self))
+    let exact = try HessianOperator(
+      model: Self.model(Double.self), loss: .crossEntropy(.mean), data: Self.data(Double.self))
     let fd = try HessianOperator(
       model: Self.model(Double.self), loss: .crossEntropy(.mean), data: Self.data(Double.self),
       method: .finiteDifference(.automatic))
@@ -78,14 +80,20 @@ struct BackendAndTraceTests {
     let expectedError = (2784.0 / Double(split[0].trace.sampleCount)).squareRoot()
     #expect(abs(split[0].trace.standardError / expectedError - 1) < 0.1)
 
-    let mlp = try HessianOperator(model: Self.model(Double.self), loss: .crossEntropy(.mean), data: Self.data(Double.self))
+    let mlp = try HessianOperator(
+      model: Self.model(Double.self), loss: .crossEntropy(.mean), data: Self.data(Double.self))
     let dense = try DenseHessian(of: mlp)
-    let traces = try perLayerTraceEstimates(of: mlp, targetRelativeError: 0.02, maxMatvecs: 800, seed: 76)
+    let traces = try perLayerTraceEstimates(
+      of: mlp, targetRelativeError: 0.02, maxMatvecs: 800, seed: 76)
     #expect(traces.map(\.name) == ["0", "2"])
     for trace in traces {
       let exact = dense.segments.filter { LayerGroup.layerName(ofParameter: $0.name) == trace.name }
-        .reduce(0.0) { sum, s in sum + (s.offset..<s.offset + s.count).reduce(0.0) { $0 + dense.matrix[$1, $1] } }
-      #expect(abs(trace.trace.trace - exact) <= 3 * trace.trace.standardError, "\(trace.name): \(trace.trace) vs \(exact)")
+        .reduce(0.0) { sum, s in
+          sum + (s.offset..<s.offset + s.count).reduce(0.0) { $0 + dense.matrix[$1, $1] }
+        }
+      #expect(
+        abs(trace.trace.trace - exact) <= 3 * trace.trace.standardError,
+        "\(trace.name): \(trace.trace) vs \(exact)")
     }
   }
 
@@ -99,8 +107,10 @@ struct BackendAndTraceTests {
     ])
     var model = Model<Double>(network, seed: 77)
     var rng = SeededGenerator(seed: 78)
-    model.parameters.buffers["1.running_mean"] = Tensor(randomNormal: [3], standardDeviation: 0.1, using: &rng)
-    model.parameters.buffers["1.running_var"] = Tensor(randomUniform: [3], lower: 0.5, upper: 1.5, using: &rng)
+    model.parameters.buffers["1.running_mean"] = Tensor(
+      randomNormal: [3], standardDeviation: 0.1, using: &rng)
+    model.parameters.buffers["1.running_var"] = Tensor(
+      randomUniform: [3], lower: 0.5, upper: 1.5, using: &rng)
     let data = DataSet(
       inputs: Tensor<Double>(randomNormal: [4, 2, 5, 5], using: &rng),
       targets: .values(Tensor<Double>(randomNormal: [4, 2], using: &rng)), batchSize: 3)
@@ -108,7 +118,10 @@ struct BackendAndTraceTests {
     let full = try DenseHessian(of: HessianOperator(model: model, loss: loss, data: data))
     let layers = try HessianOperator.perLayer(model: model, loss: loss, data: data)
     #expect(layers.map(\.scope) == [.perLayer("0"), .perLayer("1"), .perLayer("5")])
-    #expect(layers.map { $0.segments.map(\.name) } == [["0.weight", "0.bias"], ["1.weight", "1.bias"], ["5.weight", "5.bias"]])
+    #expect(
+      layers.map { $0.segments.map(\.name) } == [
+        ["0.weight", "0.bias"], ["1.weight", "1.bias"], ["5.weight", "5.bias"],
+      ])
     var start = 0
     var traces: [Double] = []
     for layer in layers {
@@ -119,7 +132,8 @@ struct BackendAndTraceTests {
       traces.append(block.trace)
       start += layer.dimension
     }
-    let summary = try perLayerCurvature(model: model, loss: loss, data: data, denseThreshold: 100, seed: 79)
+    let summary = try perLayerCurvature(
+      model: model, loss: loss, data: data, denseThreshold: 100, seed: 79)
     #expect(allClose(summary.layers.map(\.trace.trace), traces, rtol: 1e-12))
     #expect(abs((summary.full?.trace.trace ?? 0) - full.trace) < 1e-12 * abs(full.trace))
     #expect(summary.layers.map(\.parameterCount) == [57, 6, 8])

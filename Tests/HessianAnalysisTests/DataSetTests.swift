@@ -46,7 +46,9 @@ struct DataSetTests {
     #expect(r.passes, "\(loss): \(r)")
     // And the oracle for the whole set: finite differences of the full-batch gradient.
     let oracle = numericalHessian(at: Self.model.parameters.values) { p in
-      gradient(at: p) { Self.model.loss(loss, inputs: Self.inputs, targets: targets, parameters: $0) }
+      gradient(at: p) {
+        Self.model.loss(loss, inputs: Self.inputs, targets: targets, parameters: $0)
+      }
     }
     let o = closeness(a.matrix, oracle, rtol: 1e-6, atol: 1e-8)
     #expect(o.passes, "\(loss): \(o)")
@@ -65,7 +67,9 @@ struct DataSetTests {
     let v = Tensor<Double>(randomNormal: [2, 59], using: &generator)
     let reference = try HessianOperator(model: Self.model, loss: loss, data: cut).apply(v)
     for data in [explicit, streamed] {
-      let r = closeness(try HessianOperator(model: Self.model, loss: loss, data: data).apply(v), reference, rtol: 1e-13)
+      let r = closeness(
+        try HessianOperator(model: Self.model, loss: loss, data: data).apply(v), reference,
+        rtol: 1e-13)
       #expect(r.passes, "\(r)")
     }
   }
@@ -111,11 +115,15 @@ struct DataSetTests {
   }
 
   @Test func denseHessianRefusesWhatWouldNotFitWithTheNumbers() throws {
-    let hessian = try HessianOperator(model: Self.model, loss: .crossEntropy(.mean), data: DataSet(inputs: Self.inputs, targets: .classes(Self.labels)))
-    let error = HessianAnalysisError.denseHessianTooLarge(dimension: 59, bytes: 59 * 59 * 8, limit: 1000)
+    let hessian = try HessianOperator(
+      model: Self.model, loss: .crossEntropy(.mean),
+      data: DataSet(inputs: Self.inputs, targets: .classes(Self.labels)))
+    let error = HessianAnalysisError.denseHessianTooLarge(
+      dimension: 59, bytes: 59 * 59 * 8, limit: 1000)
     #expect(throws: error) { _ = try DenseHessian(of: hessian, memoryLimit: 1000) }
     #expect(hessian.hvpCount == 0, "refused before any product")
-    #expect(error.description.contains("59 parameters") && error.description.contains("27848 bytes"))
+    #expect(
+      error.description.contains("59 parameters") && error.description.contains("27848 bytes"))
     #expect(error.description.contains("limit of 1000 bytes"))
   }
 
@@ -126,13 +134,18 @@ struct DataSetTests {
     #expect(layers[1].parameterNames == ["bn1.weight", "bn1.bias"])
     #expect(layers.last?.parameterNames == ["linear.weight", "linear.bias"])
     #expect(layers.reduce(0) { $0 + $1.parameterCount } == resnet.parameters.parameterCount)
-    #expect(LayerGroup.layerName(ofParameter: "layer1.0.shortcut.0.weight") == "layer1.0.shortcut.0")
+    #expect(
+      LayerGroup.layerName(ofParameter: "layer1.0.shortcut.0.weight") == "layer1.0.shortcut.0")
     let names = resnet.parameters.names
     func selected(_ s: ParameterSelection) -> [String] { names.filter(s.matches(_:)) }
     #expect(selected(.matching("layer1.*")).allSatisfy { $0.hasPrefix("layer1.") })
     #expect(selected(.matching("layer1.*")).count == 6)
     #expect(selected(.matching("*.bias")).allSatisfy { $0.hasSuffix(".bias") })
-    #expect(selected(.matching("layer?.0.bn?.weight")) == ["layer1.0.bn1.weight", "layer1.0.bn2.weight", "layer2.0.bn1.weight", "layer2.0.bn2.weight", "layer3.0.bn1.weight", "layer3.0.bn2.weight"])
+    #expect(
+      selected(.matching("layer?.0.bn?.weight")) == [
+        "layer1.0.bn1.weight", "layer1.0.bn2.weight", "layer2.0.bn1.weight", "layer2.0.bn2.weight",
+        "layer3.0.bn1.weight", "layer3.0.bn2.weight",
+      ])
     #expect(selected(.names(["linear.weight"])) == ["linear.weight"])
     #expect(throws: HessianAnalysisError.self) {
       _ = try HessianOperator(

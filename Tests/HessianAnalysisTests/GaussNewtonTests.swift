@@ -13,7 +13,8 @@ import _TestSupport
 @Suite("Generalized Gauss-Newton")
 struct GaussNewtonTests {
   /// A 44-parameter tanh MLP (3 -> 5 -> 4) on 6 samples.
-  static let model = Model<Double>(multilayerPerceptron(widths: [3, 5, 4], activation: .tanh), seed: 41)
+  static let model = Model<Double>(
+    multilayerPerceptron(widths: [3, 5, 4], activation: .tanh), seed: 41)
   static let inputs: Tensor<Double> = {
     var g = SeededGenerator(seed: 42)
     return Tensor(randomNormal: [6, 3], using: &g)
@@ -44,7 +45,8 @@ struct GaussNewtonTests {
       var e = Tensor<Double>(zeros: [n])
       let h = centralDifferenceStep(scale: theta[j])
       e[j] = h
-      columns.append(((outputs(theta + e) - outputs(theta - e)) * (1 / (2 * h))).reshaped(to: [-1, 1]))
+      columns.append(
+        ((outputs(theta + e) - outputs(theta - e)) * (1 / (2 * h))).reshaped(to: [-1, 1]))
     }
     return Tensor.concatenated(columns, alongAxis: 1)
   }
@@ -73,7 +75,10 @@ struct GaussNewtonTests {
     return h
   }
 
-  @Test(arguments: [LossFunction.crossEntropy(.mean), .crossEntropy(.sum), .meanSquaredError(.mean), .meanSquaredError(.sum)])
+  @Test(arguments: [
+    LossFunction.crossEntropy(.mean), .crossEntropy(.sum), .meanSquaredError(.mean),
+    .meanSquaredError(.sum),
+  ])
   func operatorEqualsDenseJacobianProduct(_ loss: LossFunction) throws {
     let targets = Self.targets(for: loss)
     // Two batches (4 + 2): the batch weights must give the full-set GGN.
@@ -90,7 +95,8 @@ struct GaussNewtonTests {
     let smallest = try dense.eigendecomposition().eigenvalues[0]
     #expect(smallest > -1e-12, "\(loss): smallest eigenvalue \(smallest)")
     // Finite-difference JVPs agree to 1e-4.
-    let fd = try GaussNewtonOperator(model: Self.model, loss: loss, data: data, method: .finiteDifference(.automatic))
+    let fd = try GaussNewtonOperator(
+      model: Self.model, loss: loss, data: data, method: .finiteDifference(.automatic))
     var rng = SeededGenerator(seed: 44)
     let block = Tensor<Double>(randomNormal: [3, 44], using: &rng)
     let error = relativeError(try fd.apply(block), try ggn.apply(block))
@@ -102,8 +108,10 @@ struct GaussNewtonTests {
   @Test func linearModelGaussNewtonEqualsTheHessian() throws {
     let model = Model<Double>(Sequential([Linear<Double>(3, 4)]), seed: 45)
     let data = DataSet(inputs: Self.inputs, targets: .values(Self.values))
-    let ggn = try DenseHessian(of: GaussNewtonOperator(model: model, loss: .meanSquaredError(.mean), data: data))
-    let hessian = try DenseHessian(of: HessianOperator(model: model, loss: .meanSquaredError(.mean), data: data))
+    let ggn = try DenseHessian(
+      of: GaussNewtonOperator(model: model, loss: .meanSquaredError(.mean), data: data))
+    let hessian = try DenseHessian(
+      of: HessianOperator(model: model, loss: .meanSquaredError(.mean), data: data))
     #expect(closeness(ggn.matrix, hessian.matrix, rtol: 1e-12, atol: 1e-14).passes)
   }
 }

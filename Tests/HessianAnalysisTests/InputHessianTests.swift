@@ -36,7 +36,8 @@ struct InputHessianTests {
     let constants = Self.generator.parameters.values
     let oracle = numericalHessian(at: [Self.latent]) { z in
       gradient(at: z) {
-        Self.objective(Self.generator.output(for: $0[0], parameters: constants.map { Variable($0) }))
+        Self.objective(
+          Self.generator.output(for: $0[0], parameters: constants.map { Variable($0) }))
       }
     }
     let dense = try DenseHessian(of: hessian, scope: hessian.scope)
@@ -46,13 +47,15 @@ struct InputHessianTests {
     var rng = SeededGenerator(seed: 34)
     let top = try eigenpairs(of: hessian, count: 2, tolerance: 1e-10, using: &rng)
     let exact = try dense.eigendecomposition().eigenvalues
-    #expect(allClose(top.eigenvalues, [exact[5], exact[4]], rtol: 1e-8), "\(top.eigenvalues) vs \(exact)")
+    #expect(
+      allClose(top.eigenvalues, [exact[5], exact[4]], rtol: 1e-8), "\(top.eigenvalues) vs \(exact)")
     // A plain function of a tensor works the same way: f(x) = sum(x^3) has H = diag(6x).
     let x = Tensor<Double>([1, -2, 0.5])
     let cubic = try InputHessianOperator(at: x) { ($0 * $0 * $0).sum() }
     let cubicDense = try DenseHessian(of: cubic)
     #expect(cubicDense.matrix.scalars == [6, 0, 0, 0, -12, 0, 0, 0, 3])
-    #expect(cubicDense.scope == CurvatureScope(.input) && cubicDense.segments.map(\.name) == ["input"])
+    #expect(
+      cubicDense.scope == CurvatureScope(.input) && cubicDense.segments.map(\.name) == ["input"])
   }
 
   @Test func finiteDifferenceMatchesExactOnTheSmoothGenerator() throws {
@@ -72,7 +75,8 @@ struct InputHessianTests {
   /// `(g(x + h v) - g(x - h v)) / 2h = Wᵀ (a * (m(x + h v) - m(x - h v))) / 2h` with the
   /// masks `m(y) = [W y + b > 0]`: non-zero exactly when the step crosses a kink.
   @Test func reluNetworkHasZeroExactHessianAndNonzeroFiniteDifference() throws {
-    let network = Model<Double>(multilayerPerceptron(widths: [4, 16, 1], activation: .relu), seed: 36)
+    let network = Model<Double>(
+      multilayerPerceptron(widths: [4, 16, 1], activation: .relu), seed: 36)
     var rng = SeededGenerator(seed: 37)
     let x = Tensor<Double>(randomNormal: [1, 4], using: &rng)
     let v = Tensor<Double>(randomNormal: [1, 4], using: &rng)
@@ -97,7 +101,8 @@ struct InputHessianTests {
       model: network, input: x, method: .finiteDifference(.perturbationNorm(1)), objective: sum)
     let fdProduct = try smoothed.apply(v)
     let expected = closedForm(step: 1 / vNorm)
-    #expect(Double(expected.norm()) > 1e-2, "the step must cross a kink for this test to mean anything")
+    #expect(
+      Double(expected.norm()) > 1e-2, "the step must cross a kink for this test to mean anything")
     let r = closeness(fdProduct, expected, rtol: 1e-10, atol: 1e-12)
     #expect(r.passes, "\(r)")
     // The automatic step (relative perturbation 6e-6) follows the same formula; here it crosses

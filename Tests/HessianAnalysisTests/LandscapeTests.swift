@@ -44,19 +44,22 @@ struct LandscapeTests {
       // lossLandscape draws the random direction from SeededGenerator(seed) after any Lanczos.
       var rng = SeededGenerator(seed: 64)
       d = ParameterCollection<Double>.flatten(
-        filterNormalizedDirection(for: model.parameters.values, includeBiasesAndBatchNorm: true, using: &rng))
+        filterNormalizedDirection(
+          for: model.parameters.values, includeBiasesAndBatchNorm: true, using: &rng))
     case .gradient:
       d = g * (1 / Double(g.norm()))
     default:
       var rng = SeededGenerator(seed: 64)
-      d = try eigenpairs(of: hessian, count: 1, tolerance: 1e-6, using: &rng).eigenvectors.reshaped(to: [8])
+      d = try eigenpairs(of: hessian, count: 1, tolerance: 1e-6, using: &rng).eigenvectors.reshaped(
+        to: [8])
     }
     #expect(abs(Double(d.norm()) - landscape.directionNorms[0]) < 1e-12)
     let curvature = Double(d.dot(try hessian.apply(row(d)).reshaped(to: [8])))
     let slope = Double(g.dot(d))
     for (alpha, value) in zip(landscape.alphas, landscape.losses[0]) {
       let parabola = l0 + alpha * slope + alpha * alpha * curvature / 2
-      #expect(abs(value - parabola) <= 1e-12 * max(1, abs(parabola)), "\(direction.label) at \(alpha)")
+      #expect(
+        abs(value - parabola) <= 1e-12 * max(1, abs(parabola)), "\(direction.label) at \(alpha)")
     }
     #expect(landscape.centerLoss == l0 && landscape.losses[0][4] == l0)
   }
@@ -68,7 +71,8 @@ struct LandscapeTests {
     let landscape = try lossLandscape(
       model: model, loss: .crossEntropy(.mean), data: data,
       directions: [.hessianEigenvector(index: 0), .gradient],
-      grid: LandscapeGrid(-0.5...0.5, pointCount: 3), secondGrid: LandscapeGrid(-1...1, pointCount: 5),
+      grid: LandscapeGrid(-0.5...0.5, pointCount: 3),
+      secondGrid: LandscapeGrid(-1...1, pointCount: 5),
       seed: 66)
     let direct = model.loss(.crossEntropy(.mean), inputs: Self.inputs, targets: .classes(labels))
     #expect(abs(landscape.losses[2][1] - direct) < 1e-14)
@@ -90,7 +94,8 @@ struct LandscapeTests {
     let model = Model<Double>(network, seed: 67)
     var rng = SeededGenerator(seed: 68)
     let direction = filterNormalizedDirection(for: model.parameters.values, using: &rng)
-    #expect(model.parameters.names == ["0.weight", "0.bias", "1.weight", "1.bias", "5.weight", "5.bias"])
+    #expect(
+      model.parameters.names == ["0.weight", "0.bias", "1.weight", "1.bias", "5.weight", "5.bias"])
     for (name, (d, w)) in zip(model.parameters.names, zip(direction, model.parameters.values)) {
       if w.rank == 1 {
         #expect(d.scalars.allSatisfy { $0 == 0 }, "\(name) is zeroed by default")

@@ -27,6 +27,11 @@ struct Seed001Tests {
     #expect(dense.hvpCount == 6 && hessian.hvpCount == 6)
     let values = try dense.eigendecomposition().eigenvalues
     #expect(allClose(values, Seed001.eigenvalues, rtol: 0, atol: 1e-12), "\(values)")
+    let decoded = try JSONDecoder().decode(
+      DenseHessian<Double>.self, from: JSONEncoder().encode(dense))
+    #expect(
+      decoded.matrix == dense.matrix && decoded.segments == dense.segments && decoded.scope == .full
+    )
   }
 
   @Test func lanczosFindsTheFullSpectrumAndTopEigenvector() throws {
@@ -108,7 +113,10 @@ struct Seed001Tests {
     encoder.keyEncodingStrategy = .convertToSnakeCase
     let data = try encoder.encode(report)
     let text = String(decoding: data, as: UTF8.self)
-    for key in ["\"parameter_count\":4", "\"hvp_count\"", "\"eigenvalues\"", "\"trace\"", "\"seed\":9", "\"kind\":\"full\""] {
+    for key in [
+      "\"parameter_count\":4", "\"hvp_count\"", "\"eigenvalues\"", "\"trace\"", "\"seed\":9",
+      "\"kind\":\"full\"",
+    ] {
       #expect(text.contains(key), "\(key) in \(text)")
     }
     let decoder = JSONDecoder()

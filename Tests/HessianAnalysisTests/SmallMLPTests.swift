@@ -24,19 +24,25 @@ struct SmallMLPTests {
 
   /// The dense Hessian assembled from the operator, its eigenvalues (ascending) and trace;
   /// computed once and shared by the tests.
-  static let truth: (hessian: Tensor<Double>, eigenvalues: [Double], trace: Double) = {
-    let dense = try! DenseHessian(of: hessian(), blockSize: 64)
+  static let truthResult = Result {
+    () throws -> (hessian: Tensor<Double>, eigenvalues: [Double], trace: Double) in
+    let dense = try DenseHessian(of: hessian(), blockSize: 64)
     var a = dense.matrix
     let n = dense.dimension
     var values = [Double](repeating: 0, count: n)
     let info = a.withUnsafeMutableBufferPointer { ap in
       values.withUnsafeMutableBufferPointer { vp in
-        Double.symmetricEigen(n: n, a: ap.baseAddress!, eigenvalues: vp.baseAddress!, vectors: false)
+        Double.symmetricEigen(
+          n: n, a: ap.baseAddress!, eigenvalues: vp.baseAddress!, vectors: false)
       }
     }
     precondition(info == 0, "dsyevd failed: \(info)")
     return (dense.matrix, values, dense.trace)
-  }()
+  }
+
+  static var truth: (hessian: Tensor<Double>, eigenvalues: [Double], trace: Double) {
+    get throws { try truthResult.get() }
+  }
 
   static func hessian() throws -> HessianOperator<Double> {
     try HessianOperator(model: model, loss: loss, data: SmallMLP.data())
@@ -58,14 +64,19 @@ struct SmallMLPTests {
   @Test func operatorEqualsTheFiniteDifferenceHessian() throws {
     let hessian = try Self.hessian()
     #expect(hessian.dimension == 1794)
-    #expect(hessian.segments.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"])
+    #expect(
+      hessian.segments.map(\.name) == [
+        "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias",
+      ])
     // Random directions.
     var generator = SeededGenerator(seed: 3)
     let block = Tensor<Double>(randomNormal: [6, 1794], using: &generator)
     let products = try hessian.apply(block)
     for i in 0..<6 {
       let v = block.slice(i..<i + 1, alongAxis: 0).reshaped(to: [1794])
-      let r = closeness(products.slice(i..<i + 1, alongAxis: 0).reshaped(to: [1794]), Self.oracleProduct(v), rtol: 1e-6, atol: 1e-8)
+      let r = closeness(
+        products.slice(i..<i + 1, alongAxis: 0).reshaped(to: [1794]), Self.oracleProduct(v),
+        rtol: 1e-6, atol: 1e-8)
       #expect(r.passes, "direction \(i): \(r)")
     }
     // Columns of the dense truth at random coordinates equal finite-difference columns.
@@ -73,7 +84,7 @@ struct SmallMLPTests {
       let j = Int(generator.next() % 1794)
       var e = Tensor<Double>(zeros: [1794])
       e[j] = 1
-      let column = Self.truth.hessian.slice(j..<j + 1, alongAxis: 0).reshaped(to: [1794])
+      let column = try Self.truth.hessian.slice(j..<j + 1, alongAxis: 0).reshaped(to: [1794])
       let r = closeness(column, Self.oracleProduct(e), rtol: 1e-6, atol: 1e-8)
       #expect(r.passes, "column \(j): \(r)")
     }
@@ -88,7 +99,9 @@ struct SmallMLPTests {
       var e = Tensor<Double>(zeros: [1794])
       e[bias.offset + j] = 1
       let oracle = Self.oracleProduct(e).slice(bias.offset..<bias.offset + bias.count, alongAxis: 0)
-      let r = closeness(blockMatrix.slice(j..<j + 1, alongAxis: 0).reshaped(to: [30]), oracle, rtol: 1e-6, atol: 1e-8)
+      let r = closeness(
+        blockMatrix.slice(j..<j + 1, alongAxis: 0).reshaped(to: [30]), oracle, rtol: 1e-6,
+        atol: 1e-8)
       #expect(r.passes, "2.bias column \(j): \(r)")
     }
     // Applying twice gives the same result (curvlinops' compare_consecutive_matmats).
@@ -98,7 +111,7 @@ struct SmallMLPTests {
 
   @Test func lanczosTopFiveAndBottomThreeMatchTheDenseEigenvalues() throws {
     let hessian = try Self.hessian()
-    let exact = Self.truth.eigenvalues
+    let exact = try Self.truth.eigenvalues
     var generator = SeededGenerator(seed: 11)
     // A relative residual of 1e-6 bounds the eigenvalue error by about residual^2 / gap, far
     // below the 1e-6 relative required (the bottom eigenvalues are 0.007 apart).
@@ -107,27 +120,32 @@ struct SmallMLPTests {
     let bottom = try eigenpairs(
       of: hessian, count: 3, which: .smallest, tolerance: 1e-6, maxMatvecs: 2000, using: &generator)
     #expect(top.allConverged && bottom.allConverged)
-    #expect(allClose(top.eigenvalues, Array(exact.reversed().prefix(5)), rtol: 1e-6), "\(top.eigenvalues)")
-    #expect(allClose(bottom.eigenvalues, Array(exact.prefix(3)), rtol: 1e-6), "\(bottom.eigenvalues)")
+    #expect(
+      allClose(top.eigenvalues, Array(exact.reversed().prefix(5)), rtol: 1e-6), "\(top.eigenvalues)"
+    )
+    #expect(
+      allClose(bottom.eigenvalues, Array(exact.prefix(3)), rtol: 1e-6), "\(bottom.eigenvalues)")
     #expect(hessian.hvpCount == top.matvecCount + bottom.matvecCount)
   }
 
   @Test func hutchinsonAndHutchPlusPlusLandWithinThreeStandardErrors() throws {
     let hessian = try Self.hessian()
-    let exact = Self.truth.trace
+    let exact = try Self.truth.trace
     for seed in 0..<3 as Range<UInt64> {
       var generator = SeededGenerator(seed: seed)
-      let h = try hutchinsonTrace(of: hessian, targetRelativeError: 0.05, maxMatvecs: 64, using: &generator)
+      let h = try hutchinsonTrace(
+        of: hessian, targetRelativeError: 0.05, maxMatvecs: 64, using: &generator)
       #expect(abs(h.estimate - exact) <= 3 * h.standardError, "seed \(seed): \(h) vs \(exact)")
       let pp = try hutchPlusPlusTrace(
-        of: hessian, lowRankDimension: 8, targetRelativeError: 0.05, maxMatvecs: 64, using: &generator)
+        of: hessian, lowRankDimension: 8, targetRelativeError: 0.05, maxMatvecs: 64,
+        using: &generator)
       #expect(abs(pp.estimate - exact) <= 3 * pp.standardError, "seed \(seed): \(pp) vs \(exact)")
     }
   }
 
   @Test func spectralDensityIntegratesToOneAndMatchesTraceAndFrobeniusNorm() throws {
     let hessian = try Self.hessian()
-    let h = Self.truth.hessian
+    let h = try Self.truth.hessian
     let n = Double(h.shape[0])
     var generator = SeededGenerator(seed: 5)
     let probes = 4
@@ -135,14 +153,15 @@ struct SmallMLPTests {
       of: hessian, lanczosSteps: 20, probeCount: probes, using: &generator)
     var integral = 0.0
     for i in 1..<density.grid.count {
-      integral += (density.grid[i] - density.grid[i - 1]) * (density.density[i] + density.density[i - 1]) / 2
+      integral +=
+        (density.grid[i] - density.grid[i - 1]) * (density.density[i] + density.density[i - 1]) / 2
     }
     #expect(abs(integral - 1) < 1e-9, "integral \(integral)")
     // n * moment(k) is, probe by probe, z_pᵀ H^k z_p for a Rademacher z_p: Hutchinson's
     // estimator of tr(H^k), whose variance is 2 (||H^k||_F^2 - sum_i (H^k)_ii^2). From the
     // eigenvalues: tr(H^k) = sum lambda^k, ||H^k||_F^2 = sum lambda^(2k); (H^2)_ii is the
     // squared norm of row i.
-    let lambda = Self.truth.eigenvalues
+    let lambda = try Self.truth.eigenvalues
     let diagonal1 = (0..<h.shape[0]).map { h[$0, $0] }
     let diagonal2 = (h * h).sum(alongAxes: [1]).scalars
     for (order, diagonal) in [(1, diagonal1), (2, diagonal2)] {
@@ -151,7 +170,9 @@ struct SmallMLPTests {
       let diagonalSquares = diagonal.reduce(0) { $0 + $1 * $1 }
       let standardError = (2 * (frobenius - diagonalSquares) / Double(probes)).squareRoot()
       let estimate = n * density.moment(order)
-      #expect(abs(estimate - trace) <= 4 * standardError, "order \(order): \(estimate) vs \(trace) +- \(standardError)")
+      #expect(
+        abs(estimate - trace) <= 4 * standardError,
+        "order \(order): \(estimate) vs \(trace) +- \(standardError)")
     }
     #expect(density.matvecCount == hessian.hvpCount)
   }
