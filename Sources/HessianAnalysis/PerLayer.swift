@@ -56,6 +56,16 @@ extension HessianOperator {
 /// same treatment when `includeFull` is true: the full and per-layer numbers answer different
 /// questions (seed notebook 001: full top eigenvalue 122.032250, per-layer 20 and 100).
 ///
+/// **Cost.** Each layer's products are passes of their own: one direction `(v_1, ..., v_L)`
+/// cannot serve all layers, because the layer-`l` part of `H v` is `sum_m H_lm v_m` and the
+/// cross-layer blocks mix in. Directions zero outside one layer would (`L k` directions in one
+/// pass), but a pass's tangent work grows with its directions, so that saves only the primal
+/// passes while holding `L k` tangent copies of the activations. A layer's pass is cheaper
+/// than a full one: the other layers' parameters are constants, so nothing before the layer
+/// is recorded. For traces alone,
+/// ``perLayerTraceEstimates(of:targetRelativeError:minimumSampleCount:maxMatvecs:blockSize:seed:)``
+/// gets every layer's trace from one Hutchinson run on the full Hessian.
+///
 /// - Parameters:
 ///   - model, loss, data: as ``HessianOperator``.
 ///   - eigenvalueCount: top eigenvalues per Hessian (default 1; fewer for smaller blocks).

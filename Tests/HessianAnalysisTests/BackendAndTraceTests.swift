@@ -53,6 +53,12 @@ struct BackendAndTraceTests {
     let block = Tensor<Double>(randomNormal: [4, oracle.dimension], using: &rng)
     let error = relativeError(try fd.apply(Tensor<Float>(block)), try oracle.apply(block))
     #expect(error < 2e-4, "relative error \(error)")
+    // The exact Float operator agrees with the Double one to Float rounding.
+    let exactFloat = try HessianOperator(
+      model: Self.model(Float.self), loss: .crossEntropy(.mean), data: Self.data(Float.self))
+    let floatError = relativeError(
+      try exactFloat.apply(Tensor<Float>(block)), try oracle.apply(block))
+    #expect(floatError < 1e-5, "exact Float relative error \(floatError)")
     // A step much smaller than the rule is ruined by rounding: the rule is not arbitrary.
     let tiny = try HessianOperator(
       model: Self.model(Float.self), loss: .crossEntropy(.mean), data: Self.data(Float.self),
