@@ -1,0 +1,23 @@
+// The common face of HessianAnalysis' operators: a LinearOperator that names the blocks of
+// its vectors, says which Hessian it is, and counts its products.
+
+import MatrixFree
+
+/// A curvature operator built on a model: ``HessianOperator``, ``InputHessianOperator``,
+/// ``ActivationHessianOperator`` or ``GaussNewtonOperator``.
+///
+/// Beyond MatrixFree's `LinearOperator` (a block `[k, n]` in, `k` products out), it names the
+/// blocks of its vectors (``segments``: parameters, the input, or one layer's activations per
+/// batch), labels itself (``scope``), and counts the vectors it has been applied to
+/// (``hvpCount``, safe to read from another thread to report progress).
+public protocol CurvatureOperator: LinearOperator, Sendable {
+  /// The named blocks of the operator's flat vectors, in order; their counts sum to
+  /// ``dimension``.
+  var segments: [VectorSegment] { get }
+  /// Which Hessian this is.
+  var scope: CurvatureScope { get }
+  /// Exact or finite-difference products.
+  var method: DifferentiationMethod { get }
+  /// The vectors applied so far, over all copies of the operator.
+  var hvpCount: Int { get }
+}

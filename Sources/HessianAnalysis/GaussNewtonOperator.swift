@@ -1,0 +1,170 @@
+// The generalized Gauss-Newton matrix Jᵀ H_loss J (Schraudolph 2002): a JVP to the outputs,
+// the loss Hessian there in closed form, a VJP back.
+
+import Autodiff
+import MatrixFree
+import NeuralNetworks
+import TensorCore
+
+/// The generalized Gauss-Newton (GGN) matrix of a model's data-set loss, as a
+/// ``LinearOperator`` over its parameters (or a selection).
+///
+/// ```
+/// G = sum_b w_b J_bᵀ H_b J_b,   J_b = d z_b / d theta,   H_b = d^2 loss_b / d z_b^2
+/// ```
+///
+/// with `z_b` the model's outputs on batch `b` and `w_b` the batch weights of ``DataSet``. It
+/// is the Hessian with the second derivatives of the network dropped (only the loss's
+/// curvature kept), so it is positive semi-definite for convex losses (Schraudolph 2002,
+/// "Fast curvature matrix-vector products for second-order gradient descent"). The loss
+/// Hessian is used in closed form:
+///
+/// ```
+/// cross-entropy:  H u = c (p * u - p (pᵀ u)) per sample, p = softmax(z)
+///                 c = 1/n_b (mean), 1 (sum)
+/// squared error:  H u = 2 c u
+///                 c = 1/(n_b d) (mean over the n_b d output elements), 1 (sum)
+/// ```
+///
+/// A block of `k` vectors costs, per batch, one forward pass carrying `k` tangents (the JVP
+/// `J V`, ``valueWithDirectionalDerivatives(at:along:in:)``) and one forward and backward pass
+/// carrying `k` cotangents (the VJP `Jᵀ U`,
+/// ``valueWithVectorJacobianProducts(at:cotangents:in:)``).
+/// With ``DifferentiationMethod/finiteDifference(_:)`` the JVP is replaced by central
+/// differences of the outputs, `(z(theta + h v) - z(theta - h v)) / 2h` (two forward passes per
+/// vector); the VJP stays exact (first order).
+///
+/// - Complexity: about two passes per batch per block.
+///
+/// Equivalents: curvlinops `GGNLinearOperator`; BackPACK `GGNMP`.
+public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
+  /// The model.
+  public let model: Model<Scalar>
+  /// Cross-entropy or mean squared error.
+  public let loss: LossFunction
+  /// The data set.
+  public let data: DataSet<Scalar>
+  /// The differentiated parameters, offsets in this operator's vectors.
+  public let segments: [VectorSegment]
+  /// Exact or finite-difference JVPs.
+  public let method: DifferentiationMethod
+  /// `gauss-newton` (with the selection's name when not all parameters).
+  public let scope: CurvatureScope
+  let indices: [Int]
+  let layout: FlatLayout
+  let counter = ProductCounter()
+
+  /// Creates the operator, checking determinism (on the loss and a Hessian product) unless
+  /// told not to.
+  ///
+  /// - Parameters: as
+  ///   ``HessianOperator/init(model:loss:data:parameters:method:checkDeterminism:)``.
+  /// - Throws: as ``HessianOperator``.
+  public init(
+    model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,
+    parameters selection: ParameterSelection = .all, method: DifferentiationMethod = .exact,
+    checkDeterminism: Bool = true
+  ) throws {
+    let (indices, segments) = try selection.resolve(in: model.parameters)
+    self.model = model
+    self.loss = loss
+    self.data = data
+    self.segments = segments
+    self.method = method
+    self.indices = indices
+    self.layout = FlatLayout(shapes: segments.map(\.shape))
+    self.scope =
+      indices.count == model.parameters.names.count
+      ? CurvatureScope(.gaussNewton) : CurvatureScope(.gaussNewton, name: selection.description)
+    if checkDeterminism {
+      try HessianOperator.objective(model: model, loss: loss, data: data, indices: indices)
+        .checkDeterminism(mode: model.mode)
+    }
+  }
+
+  /// The number of differentiated parameters `n`.
+  public var dimension: Int { layout.dimension }
+
+  /// Products applied so far (vectors).
+  public var hvpCount: Int { counter.value }
+
+  /// `G x` for each row of `block` (`[k, n]`).
+  ///
+  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Precondition: `block` is `[k, n]` with `k >= 1`.
+  /// - Complexity: see the type.
+  public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    layout.checkBlock(block)
+    let k = block.shape[0]
+    let directions = layout.split(block)
+    let values = model.parameters.values
+    let points = indices.map { values[$0] }
+    var result = Tensor<Scalar>(zeros: block.shape)
+    for b in 0..<data.batchCount {
+      let batch = try data.batch(b)
+      let outputs = { (selected: [Variable<Scalar>]) -> Variable<Scalar> in
+        var variables = values.map { Variable($0) }
+        for (i, v) in zip(indices, selected) { variables[i] = v }
+        return model.output(for: Variable(batch.inputs), parameters: variables)
+      }
+      let (z, jv) = try jacobianProducts(at: points, directions: directions, block: block, outputs)
+      let weight = data.weight(ofBatch: b, reduction: loss.reduction)
+      let cotangents = lossHessianProducts(z, jv) * Scalar(weight)
+      let back = valueWithVectorJacobianProducts(at: points, cotangents: cotangents, in: outputs)
+      let flat = layout.join(back.products, rows: k)
+      guard flat.isFinite else {
+        throw HessianAnalysisError.nonFinite(
+          quantity: "Gauss-Newton product", batch: b, batchCount: data.batchCount)
+      }
+      result += flat
+    }
+    counter.add(k)
+    return result
+  }
+
+  /// The outputs `z` and `J v` for each direction (`[k] + z.shape`), exactly or by central
+  /// differences.
+  func jacobianProducts(
+    at points: [Tensor<Scalar>], directions: [Tensor<Scalar>], block: Tensor<Scalar>,
+    _ outputs: ([Variable<Scalar>]) -> Variable<Scalar>
+  ) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
+    guard case .finiteDifference(let step) = method else {
+      return valueWithDirectionalDerivatives(at: points, along: directions, in: outputs)
+    }
+    let z = outputs(points.map { Variable($0) }).value
+    let pointNorm = euclideanNorm(points)
+    var rows: [Tensor<Scalar>] = []
+    for i in 0..<block.shape[0] {
+      let v = layout.split(block.slice(i..<i + 1, alongAxis: 0)).map {
+        $0.reshaped(to: Array($0.shape.dropFirst()))
+      }
+      let vNorm = euclideanNorm(v)
+      guard vNorm > 0 else {
+        rows.append(Tensor(zeros: [1] + z.shape))
+        continue
+      }
+      let h = step.step(for: Scalar.self, pointNorm: pointNorm, directionNorm: vNorm)
+      let plus = outputs(zip(points, v).map { Variable($0 + $1 * Scalar(h)) }).value
+      let minus = outputs(zip(points, v).map { Variable($0 - $1 * Scalar(h)) }).value
+      rows.append(((plus - minus) * Scalar(1 / (2 * h))).expandingShape(at: 0))
+    }
+    return (z, Tensor.concatenated(rows, alongAxis: 0))
+  }
+
+  /// `H_loss u` for each `u` in `[k] + z.shape`, in closed form (see the type's documentation).
+  /// The targets do not enter: both losses' Hessians in `z` are independent of them.
+  func lossHessianProducts(_ z: Tensor<Scalar>, _ u: Tensor<Scalar>) -> Tensor<Scalar> {
+    switch loss {
+    case .crossEntropy(let reduction):
+      precondition(z.rank == 2, "cross-entropy expects logits [N, C], got \(z.shape)")
+      let shifted = (z - z.max(alongAxes: [1])).exp()
+      let p = shifted / shifted.sum(alongAxes: [1])
+      let pu = p * u
+      let scale: Scalar = reduction == .mean ? 1 / Scalar(z.shape[0]) : 1
+      return (pu - p * pu.sum(alongAxes: [2])) * scale
+    case .meanSquaredError(let reduction):
+      let scale: Scalar = reduction == .mean ? 2 / Scalar(z.count) : 2
+      return u * scale
+    }
+  }
+}

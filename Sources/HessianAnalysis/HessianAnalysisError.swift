@@ -1,0 +1,69 @@
+// Errors thrown by HessianAnalysis: failures of the model or the data (non-finite values,
+// passes that disagree), user input that names nothing (a pattern, a layer), and refused
+// allocations. Programmer errors (a block of the wrong shape) are preconditions instead.
+
+import NeuralNetworks
+
+/// An error thrown while building or applying a curvature operator.
+///
+/// Each case's ``description`` is one sentence saying what went wrong, where, and what to do.
+public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// Two passes over the same data gave different results: the loss, or a product with a
+  /// fixed vector, differed by more than rounding (`relativeDifference` against `tolerance`).
+  /// `mode` is the model's mode, which names the likely cause.
+  case nondeterministic(
+    quantity: String, first: Double, second: Double, relativeDifference: Double,
+    tolerance: Double, mode: LayerMode)
+  /// A loss, gradient or product of batch `batch` (0-based, of `batchCount`) was NaN or
+  /// infinite.
+  case nonFinite(quantity: String, batch: Int, batchCount: Int)
+  /// A parameter selection matched no parameter of the model.
+  case emptySelection(selection: String, available: [String])
+  /// No layer of the model has this name (activation Hessians); `available` lists the names
+  /// a forward pass reported.
+  case unknownLayer(name: String, available: [String])
+  /// A dense Hessian of `dimension` x `dimension` would need `bytes` bytes, above `limit`.
+  case denseHessianTooLarge(dimension: Int, bytes: Int, limit: Int)
+  /// A direction of a loss landscape is zero (for example the gradient at a stationary
+  /// point), so it cannot be normalized.
+  case zeroDirection(label: String)
+
+  /// What went wrong and what to do.
+  public var description: String {
+    switch self {
+    case let .nondeterministic(quantity, first, second, relative, tolerance, mode):
+      let cause =
+        mode == .training
+        ? "the model is in training mode, where dropout draws new masks on every pass (and "
+          + "BatchNorm uses batch statistics, which ties the Hessian to the batch split); set "
+          + "model.mode = .evaluation"
+        : "the data or the loss changes between passes (random augmentation, reshuffled "
+          + "batches, or a layer that draws random numbers in evaluation mode)"
+      return "two passes over the same data disagree: the \(quantity) was \(first), then "
+        + "\(second) (relative difference \(relative), tolerance \(tolerance)), so there is no "
+        + "single Hessian to measure. Likely cause: \(cause). To analyze it anyway, pass "
+        + "checkDeterminism: false"
+    case let .nonFinite(quantity, batch, batchCount):
+      return "the \(quantity) of batch \(batch) (0-based, of \(batchCount)) is not finite "
+        + "(NaN or infinity); check that batch's inputs and targets and the parameters for "
+        + "non-finite values, and the loss for overflow"
+    case let .emptySelection(selection, available):
+      return "the parameter selection \(selection) matches none of the model's parameters "
+        + Self.abbreviated(available)
+    case let .unknownLayer(name, available):
+      return "the model has no layer named \"\(name)\"; layers that report an output: "
+        + Self.abbreviated(available)
+    case let .denseHessianTooLarge(dimension, bytes, limit):
+      return "a dense Hessian of \(dimension) parameters (\(dimension) x \(dimension)) needs "
+        + "\(bytes) bytes, more than the limit of \(limit) bytes; select fewer parameters, "
+        + "raise memoryLimit, or use the matrix-free estimators"
+    case let .zeroDirection(label):
+      return "the \(label) direction is zero and cannot be normalized; choose another direction"
+    }
+  }
+
+  static func abbreviated(_ names: [String]) -> String {
+    names.count <= 12
+      ? "\(names)" : "\(Array(names.prefix(12))) and \(names.count - 12) more"
+  }
+}

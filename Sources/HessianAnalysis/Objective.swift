@@ -1,0 +1,159 @@
+// The engine shared by the Hessian operators: a scalar objective written as a sum of terms
+// (one per batch) of the same points, with its value, gradient and Hessian products by either
+// backend, the non-finite checks that name the batch, and the two-pass determinism check.
+
+import Autodiff
+import NeuralNetworks
+import TensorCore
+
+/// `F(x) = sum_t term_t(x)`: each term is one batch's (already weighted) loss as a
+/// differentiable function of the points `x` (parameters, an input, or an activation).
+struct Objective<Scalar: TensorScalar>: Sendable {
+  /// The point `x` at which derivatives are taken.
+  let points: [Tensor<Scalar>]
+  /// How the points form the operator's flat vectors.
+  let layout: FlatLayout
+  /// The number of terms (batches).
+  let termCount: Int
+  /// Term `t` as a function of variables standing for the points.
+  let term: @Sendable (Int, [Variable<Scalar>]) throws -> Variable<Scalar>
+  /// `||x||`, for the finite-difference step.
+  let pointNorm: Double
+
+  init(
+    points: [Tensor<Scalar>], termCount: Int,
+    term: @escaping @Sendable (Int, [Variable<Scalar>]) throws -> Variable<Scalar>
+  ) {
+    self.points = points
+    self.layout = FlatLayout(shapes: points.map(\.shape))
+    self.termCount = termCount
+    self.term = term
+    self.pointNorm = euclideanNorm(points)
+  }
+
+  /// `F(x)`, summed in Double.
+  func value() throws -> Double { try value(at: points) }
+
+  /// `F(y)` at other points `y` (the loss landscape), summed in Double.
+  func value(at y: [Tensor<Scalar>]) throws -> Double {
+    let constants = y.map { Variable($0) }
+    var total = 0.0
+    for t in 0..<termCount {
+      let v = Double(try term(t, constants).value.scalar)
+      guard v.isFinite else {
+        throw HessianAnalysisError.nonFinite(quantity: "loss", batch: t, batchCount: termCount)
+      }
+      total += v
+    }
+    return total
+  }
+
+  /// `F(y)` and its gradient at other points `y` (the landscape and finite differences use
+  /// this), the gradient as a flat vector `[n]`.
+  func valueWithGradient(at y: [Tensor<Scalar>]) throws -> (value: Double, gradient: Tensor<Scalar>)
+  {
+    var total = 0.0
+    var gradient = Tensor<Scalar>(zeros: [layout.dimension])
+    for t in 0..<termCount {
+      let r = try Autodiff.valueWithGradient(at: y) { try term(t, $0) }
+      let flat = layout.flatten(r.gradient)
+      guard r.value.isFinite, flat.isFinite else {
+        throw HessianAnalysisError.nonFinite(
+          quantity: r.value.isFinite ? "gradient" : "loss", batch: t, batchCount: termCount)
+      }
+      total += Double(r.value)
+      gradient += flat
+    }
+    return (total, gradient)
+  }
+
+  /// The exact products `H X` for a block `[k, n]`, with `F(x)`: one forward-over-reverse pass
+  /// per term (Pearlmutter 1994).
+  func exactProducts(_ block: Tensor<Scalar>) throws -> (value: Double, products: Tensor<Scalar>) {
+    let k = block.shape[0]
+    let directions = layout.split(block)
+    var total = 0.0
+    var products = Tensor<Scalar>(zeros: block.shape)
+    for t in 0..<termCount {
+      let r = try hessianVectorProducts(at: points, along: directions) { try term(t, $0) }
+      let flat = layout.join(r.hessianVectorProducts, rows: k)
+      guard r.value.isFinite, flat.isFinite else {
+        throw HessianAnalysisError.nonFinite(
+          quantity: r.value.isFinite ? "Hessian-vector product" : "loss", batch: t,
+          batchCount: termCount)
+      }
+      total += Double(r.value)
+      products += flat
+    }
+    return (total, products)
+  }
+
+  /// Central differences of the gradient, `(g(x + h v) - g(x - h v)) / 2h` for each row `v`
+  /// of the block: `2 k termCount` gradient passes.
+  func finiteDifferenceProducts(
+    _ block: Tensor<Scalar>, step: FiniteDifferenceStep
+  ) throws -> Tensor<Scalar> {
+    let k = block.shape[0]
+    var rows: [Tensor<Scalar>] = []
+    for i in 0..<k {
+      let row = block.slice(i..<i + 1, alongAxis: 0)
+      let v = layout.split(row).map { $0.reshaped(to: Array($0.shape.dropFirst())) }
+      let vNorm = euclideanNorm(v)
+      guard vNorm > 0 else {
+        rows.append(Tensor(zeros: [1, layout.dimension]))
+        continue
+      }
+      let h = step.step(for: Scalar.self, pointNorm: pointNorm, directionNorm: vNorm)
+      let plus = zip(points, v).map { $0 + $1 * Scalar(h) }
+      let minus = zip(points, v).map { $0 - $1 * Scalar(h) }
+      let gPlus = try valueWithGradient(at: plus).gradient
+      let gMinus = try valueWithGradient(at: minus).gradient
+      rows.append(((gPlus - gMinus) * Scalar(1 / (2 * h))).reshaped(to: [1, layout.dimension]))
+    }
+    return k == 1 ? rows[0] : Tensor.concatenated(rows, alongAxis: 0)
+  }
+
+  /// `H X` by the chosen method.
+  func products(_ block: Tensor<Scalar>, method: DifferentiationMethod) throws -> Tensor<Scalar> {
+    layout.checkBlock(block)
+    switch method {
+    case .exact: return try exactProducts(block).products
+    case .finiteDifference(let step): return try finiteDifferenceProducts(block, step: step)
+    }
+  }
+
+  /// Two passes with the same fixed vector must give the same loss and the same product, to
+  /// `sqrt(eps)` relative (curvlinops' `check_deterministic`).
+  ///
+  /// - Throws: ``HessianAnalysisError/nondeterministic(quantity:first:second:relativeDifference:tolerance:mode:)``
+  ///   naming the likely cause from `mode`.
+  func checkDeterminism(mode: LayerMode) throws {
+    var generator = SeededGenerator(seed: 0xDE7E_4A11)
+    let v = Tensor<Scalar>(randomNormal: [1, layout.dimension], using: &generator)
+    let first = try exactProducts(v)
+    let second = try exactProducts(v)
+    let tolerance = Double(Scalar.ulpOfOne).squareRoot()
+    let lossScale = Swift.max(Swift.abs(first.value), Swift.abs(second.value))
+    let lossDifference = Swift.abs(first.value - second.value)
+    if lossDifference > tolerance * lossScale {
+      throw HessianAnalysisError.nondeterministic(
+        quantity: "loss", first: first.value, second: second.value,
+        relativeDifference: lossDifference / lossScale, tolerance: tolerance, mode: mode)
+    }
+    let n1 = Double(first.products.norm())
+    let n2 = Double(second.products.norm())
+    let difference = Double((first.products - second.products).norm())
+    if difference > tolerance * Swift.max(n1, n2) {
+      throw HessianAnalysisError.nondeterministic(
+        quantity: "norm of a Hessian-vector product with a fixed vector", first: n1, second: n2,
+        relativeDifference: difference / Swift.max(n1, n2), tolerance: tolerance, mode: mode)
+    }
+  }
+}
+
+extension Variable {
+  /// `self * weight`, skipping the multiplication for a weight of 1.
+  func weighted(_ weight: Double) -> Variable {
+    weight == 1 ? self : self * Scalar(weight)
+  }
+}

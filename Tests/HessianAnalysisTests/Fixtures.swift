@@ -1,0 +1,76 @@
+// Shared tiny models and data for the HessianAnalysis tests, and small dense-algebra helpers.
+
+import Autodiff
+import HessianAnalysis
+import NeuralNetworks
+import TensorCore
+
+/// The 2-2-1 linear network of seed notebook 001: nn.Linear(2, 2, bias=False) with
+/// W = [[2, 3], [4, 1]], then nn.Linear(2, 1, bias=False) with V = [2, 1]; x = [1, 1], y = 14,
+/// loss (y_hat - y)^2 = MSE with sum reduction on one sample.
+enum Seed001 {
+  static var model: Model<Double> {
+    var model = Model<Double>(
+      Sequential([Linear<Double>(2, 2, bias: false), Linear<Double>(2, 1, bias: false)]))
+    model.parameters.values = [
+      Tensor(shape: [2, 2], scalars: [2, 3, 4, 1]), Tensor(shape: [1, 2], scalars: [2, 1]),
+    ]
+    return model
+  }
+
+  static var data: DataSet<Double> {
+    DataSet(
+      inputs: Tensor(shape: [1, 2], scalars: [1, 1]),
+      targets: .values(Tensor(shape: [1, 1], scalars: [14])))
+  }
+
+  static let loss = LossFunction.meanSquaredError(.sum)
+
+  /// The hand-worked Hessian over (w1, w2, w3, w4, v1, v2), seeds/README.md.
+  static let hessian: [Double] = [
+    8, 8, 4, 4, 22, 20,
+    8, 8, 4, 4, 22, 20,
+    4, 4, 2, 2, 10, 12,
+    4, 4, 2, 2, 10, 12,
+    22, 22, 10, 10, 50, 50,
+    20, 20, 12, 12, 50, 50,
+  ]
+
+  /// Its eigenvalues, ascending, in closed form: -2 sqrt 2, 60 - sqrt 3848, 0, 0, 2 sqrt 2,
+  /// 60 + sqrt 3848 (the README's -2.828427, -2.032250, 0, 0, 2.828427, 122.032250).
+  static let eigenvalues: [Double] = [
+    -2 * 2.0.squareRoot(), 60 - 3848.0.squareRoot(), 0, 0, 2 * 2.0.squareRoot(),
+    60 + 3848.0.squareRoot(),
+  ]
+}
+
+/// A tanh MLP of 1,794 parameters (widths [10, 40, 30, 4]) on 64 fixed samples of 4 classes.
+enum SmallMLP {
+  static func model(seed: UInt64 = 1) -> Model<Double> {
+    Model(multilayerPerceptron(widths: [10, 40, 30, 4], activation: .tanh), seed: seed)
+  }
+
+  static func inputs(count: Int = 64, seed: UInt64 = 2) -> Tensor<Double> {
+    var generator = SeededGenerator(seed: seed)
+    return Tensor(randomNormal: [count, 10], using: &generator)
+  }
+
+  static func labels(count: Int = 64) -> [Int] { (0..<count).map { ($0 * 7 + $0 / 5) % 4 } }
+
+  static func data(batchSize: Int? = nil) -> DataSet<Double> {
+    DataSet(inputs: inputs(), targets: .classes(labels()), batchSize: batchSize)
+  }
+}
+
+/// `x` as a `[1, n]` block.
+func row(_ x: Tensor<Double>) -> Tensor<Double> { x.reshaped(to: [1, x.count]) }
+
+/// Columns `range` of a dense matrix `[n, n]` restricted to rows `range`: a diagonal block.
+func diagonalBlock(_ m: Tensor<Double>, _ range: Range<Int>) -> Tensor<Double> {
+  m.slice(range, alongAxis: 0).slice(range, alongAxis: 1)
+}
+
+/// `|a - b| <= rtol |b|` for every element.
+func allClose(_ a: [Double], _ b: [Double], rtol: Double, atol: Double = 0) -> Bool {
+  a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= atol + rtol * abs($1) }
+}
