@@ -47,9 +47,18 @@ extension Inflater {
       let kind = entry & kindMask
       if kind == HuffmanEntry.literal {
         if capacity &- count < 3 {
-          self.count = count
-          try grow(toFit: 3)
-          (output, capacity) = (self.output, self.capacity)
+          // Near the end of the buffer (which may be the end of the expected output): one
+          // literal at a time, growing only for the one.
+          if count == capacity {
+            self.count = count
+            try grow(toFit: 1)
+            (output, capacity) = (self.output, self.capacity)
+          }
+          bits &>>= UInt64(entry & 31)
+          bitCount &-= Int(entry & 31)
+          output.storeBytes(of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
+          count &+= 1
+          continue
         }
         // The 56 bits in the buffer hold three literal codes (15 bits at most each): decode up
         // to three before refilling.

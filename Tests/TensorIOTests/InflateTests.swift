@@ -8,8 +8,12 @@ import Testing
 
 @Suite struct InflateTests {
   /// Decompresses `stream`, expecting `capacity` bytes (a hint only).
-  func inflate(_ stream: [UInt8], capacity: Int = 0) throws -> (data: [UInt8], consumed: Int) {
-    let result = try stream.withUnsafeBytes { try Inflate.decompress($0, capacity: capacity) }
+  func inflate(
+    _ stream: [UInt8], capacity: Int = 0, limit: Int = .max
+  ) throws -> (data: [UInt8], consumed: Int) {
+    let result = try stream.withUnsafeBytes {
+      try Inflate.decompress($0, capacity: capacity, limit: limit)
+    }
     return (Array(result.data), result.consumed)
   }
 
@@ -35,14 +39,15 @@ import Testing
     for (name, stream, contents) in InflateFixtures.all {
       let compressed = Array(base64Block(stream))
       #expect(!compressed.isEmpty, "\(name)")
-      for capacity in [0, contents.count] {
-        let (data, consumed) = try inflate(compressed, capacity: capacity)
+      // With the exact size allocated and allowed (as for ZIP members: the last literals must
+      // fit exactly), and growing from nothing; bytes after the stream are not part of it.
+      for (capacity, limit, trailing) in [
+        (contents.count, contents.count, []), (0, .max, [0xAB, 0xCD, 0xEF] as [UInt8]),
+      ] {
+        let (data, consumed) = try inflate(compressed + trailing, capacity: capacity, limit: limit)
         #expect(data == contents, "\(name)")
         #expect(consumed == compressed.count, "\(name)")
       }
-      // Bytes after the stream are not part of it.
-      let (data, consumed) = try inflate(compressed + [0xAB, 0xCD, 0xEF], capacity: contents.count)
-      #expect(data == contents && consumed == compressed.count, "\(name)")
     }
   }
 
@@ -75,6 +80,15 @@ import Testing
     var fixed = BitWriter()
     DeflateEncoder.fixedBlock(tokens, final: true, to: &fixed)
     #expect(try inflate(fixed.finish(), capacity: contents.count).data == contents)
+
+    // Output ending in one, two, three or four literals, allocated and allowed exactly.
+    for literals in 1...4 {
+      let tail = Array(contents.prefix(300)) + Array(contents.prefix(300)) + [1, 2, 3, 4].prefix(literals)
+      var writer = BitWriter()
+      DeflateEncoder.fixedBlock(DeflateEncoder.tokens(tail), final: true, to: &writer)
+      #expect(try inflate(writer.finish(), capacity: tail.count, limit: tail.count).data == tail)
+      #expect(try inflate(writer.finish(), capacity: 0, limit: tail.count).data == tail)
+    }
   }
 
   @Test func everyLengthAndDistanceSymbolAndLongCodes() throws {
@@ -95,7 +109,7 @@ import Testing
     tokens.append(.match(length: 258, distance: 32768))
     let start = contents.count - 32768
     for i in 0..<258 { contents.append(contents[start + i]) }
-    for seed in 0..<4 as Range<UInt64> {
+    for seed in 0..<2 as Range<UInt64> {
       var writer = BitWriter()
       DeflateEncoder.dynamicBlock(
         tokens, literalLengths: CanonicalCode.randomLengths(symbols: 286, seed: seed),
