@@ -44,7 +44,7 @@ enum Inflate {
 
 /// The state of one decompression: input position and bit buffer, output buffer, tables.
 struct Inflater {
-  let input: UnsafeRawPointer
+  let input: UnsafeRawBufferPointer
   let inputCount: Int
   /// The next input byte to load into `bitBuffer`.
   var position = 0
@@ -72,7 +72,7 @@ struct Inflater {
   }
 
   init(input: UnsafeRawBufferPointer, capacity: Int, limit: Int) {
-    self.input = input.baseAddress ?? UnsafeRawPointer(bitPattern: 1).unsafelyUnwrapped
+    self.input = input
     self.inputCount = input.count
     self.capacity = max(capacity, 0)
     self.limit = limit
@@ -138,7 +138,7 @@ struct Inflater {
     if overread * 8 > bitCount { throw truncated() }
     while bitCount <= 56 {
       if position < inputCount {
-        bitBuffer |= UInt64(input.load(fromByteOffset: position, as: UInt8.self)) &<< UInt64(bitCount)
+        bitBuffer |= UInt64(input[position]) &<< UInt64(bitCount)
         position += 1
       } else {
         overread += 1
@@ -162,7 +162,8 @@ struct Inflater {
     guard needed <= limit - count else {
       throw failure("the data decompress to more than the expected \(limit) bytes")
     }
-    let newCapacity = min(max(capacity * 2, count + needed, 4096), limit)
+    let doubled = capacity > limit / 2 ? limit : capacity * 2
+    let newCapacity = min(max(doubled, count + needed, 4096), limit)
     let newOutput = UnsafeMutableRawPointer.allocate(
       byteCount: newCapacity + Self.slack, alignment: 16)
     copyBytes(
@@ -192,7 +193,7 @@ struct Inflater {
     guard inputCount - position >= length else { throw truncated() }
     if length > capacity - count { try grow(toFit: length) }
     copyBytes(
-      UnsafeRawBufferPointer(start: input + position, count: length),
+      UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]),
       to: UnsafeMutableRawBufferPointer(start: output + count, count: length))
     count += length
     position += length
@@ -238,7 +239,8 @@ struct Inflater {
     while index < total {
       try refill()
       let symbolOffset = offset
-      let entry = codeLengthTable[Int(truncatingIfNeeded: bitBuffer) & 0x7F]
+      let entry = codeLengthTable[
+        Int(truncatingIfNeeded: bitBuffer) & (1 << HuffmanAlphabet.codeLength.primaryBits - 1)]
       guard entry & HuffmanEntry.kindMask == HuffmanEntry.literal else {
         throw failure("invalid code-length code", at: symbolOffset)
       }

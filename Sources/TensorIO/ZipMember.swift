@@ -80,9 +80,10 @@ extension ZipDirectory {
     }
     let data: Data
     do throws(InflateError) {
-      data = try Inflate.decompress(
-        stored, capacity: entry.uncompressedSize, limit: entry.uncompressedSize
-      ).data
+      // Allocate the recorded size only up to what the data plausibly hold: a corrupt size
+      // must not become a huge allocation. The buffer grows if the data really are larger.
+      let capacity = min(entry.uncompressedSize, max(4 * entry.compressedSize, 1 << 24))
+      data = try Inflate.decompress(stored, capacity: capacity, limit: entry.uncompressedSize).data
     } catch {
       throw TensorIOError.malformedData(
         path: path, key: entry.key, offset: dataStart + error.offset,
