@@ -69,7 +69,7 @@ public enum CIFAR10 {
       inputs: images(batches, total: labels.count, normalization: normalization), labels: labels)
   }
 
-  /// Reads the records of one batch file, as ``read(contentsOf:limit:normalization:as:)-([URL],_,_,_)``.
+  /// Reads the records of one batch file, as the overload that takes several files does.
   public static func read<Scalar: TensorScalar>(
     contentsOf url: URL, limit: Int? = nil, normalization: ChannelNormalization? = nil,
     as type: Scalar.Type = Scalar.self

@@ -91,7 +91,7 @@ extension NumPy {
   /// Writes a dictionary of arrays to a `.npz` archive atomically, sorted by name (Python
   /// `numpy.savez(path, **dict(sorted(arrays.items())))`), like the overload that takes pairs.
   ///
-  /// - Throws: As ``writeArchive(_:to:)-(([(String,StoredTensor)],_))``.
+  /// - Throws: As the overload that takes pairs.
   public static func writeArchive(_ arrays: [String: StoredTensor], to url: URL) throws {
     let sorted = arrays.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     try writeArchive(sorted.map { ($0.key, $0.value) }, to: url)

@@ -9,6 +9,9 @@ import Foundation
 /// `uint64` or `bool`. Big-endian, Fortran-ordered (with two or more dimensions), object and
 /// structured arrays are rejected with a ``TensorIOError`` that says how to re-save them.
 ///
+/// `.npz` archives of several arrays (`numpy.savez`, `numpy.savez_compressed`) are read with
+/// ``readArchive(contentsOf:)`` and written with `writeArchive(_:to:)`.
+///
 /// ```swift
 /// // Python: np.save("labels.npy", np.array([3, 1, 4]))
 /// let labels = try NumPy.read(contentsOf: URL(fileURLWithPath: "labels.npy")).integers()
