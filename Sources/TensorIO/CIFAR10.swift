@@ -62,7 +62,8 @@ public enum CIFAR10 {
       return LabeledImages(inputs: unsafeBitCast(inputs, to: Tensor<Scalar>.self), labels: labels)
     }
     if Scalar.self == Double.self {
-      let inputs: Tensor<Double> = images(batches, total: labels.count, normalization: normalization)
+      let inputs: Tensor<Double> = images(
+        batches, total: labels.count, normalization: normalization)
       return LabeledImages(inputs: unsafeBitCast(inputs, to: Tensor<Scalar>.self), labels: labels)
     }
     return LabeledImages(

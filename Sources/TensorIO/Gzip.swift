@@ -40,7 +40,8 @@ enum Gzip {
     // allocation grows if it is wrong, and DEFLATE cannot expand data more than 1032 times.
     var hint = 0
     if file.count - headerEnd >= 8 {
-      hint = Int(UInt32(littleEndian: file.loadUnaligned(fromByteOffset: file.count - 4, as: UInt32.self)))
+      hint = Int(
+        UInt32(littleEndian: file.loadUnaligned(fromByteOffset: file.count - 4, as: UInt32.self)))
     }
     let data: Data
     let consumed: Int
@@ -58,14 +59,16 @@ enum Gzip {
         path: path, what: "the gzip trailer (CRC-32 and size) at byte \(trailer)",
         expectedBytes: trailer + 8, foundBytes: file.count)
     }
-    let recordedCRC = UInt32(littleEndian: file.loadUnaligned(fromByteOffset: trailer, as: UInt32.self))
+    let recordedCRC = UInt32(
+      littleEndian: file.loadUnaligned(fromByteOffset: trailer, as: UInt32.self))
     let computedCRC = data.withUnsafeBytes { CRC32.checksum($0) }
     guard recordedCRC == computedCRC else {
       throw TensorIOError.checksumMismatch(
         path: path, key: nil, offset: trailer, what: "CRC-32 of the decompressed data",
         recorded: recordedCRC, computed: computedCRC)
     }
-    let recordedSize = UInt32(littleEndian: file.loadUnaligned(fromByteOffset: trailer + 4, as: UInt32.self))
+    let recordedSize = UInt32(
+      littleEndian: file.loadUnaligned(fromByteOffset: trailer + 4, as: UInt32.self))
     guard recordedSize == UInt32(truncatingIfNeeded: data.count) else {
       throw TensorIOError.malformedData(
         path: path, key: nil, offset: trailer + 4,

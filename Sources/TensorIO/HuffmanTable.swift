@@ -110,7 +110,8 @@ enum HuffmanTable {
   ///
   /// - Precondition: `table` has room for `alphabet.capacity` entries.
   static func build(
-    _ lengths: ArraySlice<UInt8>, alphabet: HuffmanAlphabet, into table: UnsafeMutablePointer<UInt32>
+    _ lengths: ArraySlice<UInt8>, alphabet: HuffmanAlphabet,
+    into table: UnsafeMutablePointer<UInt32>
   ) -> Failure? {
     var counts = [Int](repeating: 0, count: 16)
     for length in lengths { counts[Int(length)] += 1 }

@@ -112,7 +112,8 @@ public enum IDX {
     guard dtype.byteCount > 1 else {
       return StoredTensor(unchecked: dtype, shape: shape, copying: data)
     }
-    return StoredTensor(unchecked: dtype, shape: shape, bytes: swapByteOrder(data, width: dtype.byteCount))
+    return StoredTensor(
+      unchecked: dtype, shape: shape, bytes: swapByteOrder(data, width: dtype.byteCount))
   }
 
   /// The elements of `data`, each `width` bytes, with their bytes reversed.

@@ -56,7 +56,8 @@ extension Inflater {
           }
           bits &>>= UInt64(entry & 31)
           bitCount &-= Int(entry & 31)
-          output.storeBytes(of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
+          output.storeBytes(
+            of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
           count &+= 1
           continue
         }
@@ -64,19 +65,22 @@ extension Inflater {
         // to three before refilling.
         bits &>>= UInt64(entry & 31)
         bitCount &-= Int(entry & 31)
-        output.storeBytes(of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
+        output.storeBytes(
+          of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
         count &+= 1
         entry = lookUp(bits, in: literalLengths, primaryBits: literalBits)
         guard entry & kindMask == HuffmanEntry.literal else { continue }
         bits &>>= UInt64(entry & 31)
         bitCount &-= Int(entry & 31)
-        output.storeBytes(of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
+        output.storeBytes(
+          of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
         count &+= 1
         entry = lookUp(bits, in: literalLengths, primaryBits: literalBits)
         guard entry & kindMask == HuffmanEntry.literal else { continue }
         bits &>>= UInt64(entry & 31)
         bitCount &-= Int(entry & 31)
-        output.storeBytes(of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
+        output.storeBytes(
+          of: UInt8(truncatingIfNeeded: entry &>> 16), toByteOffset: count, as: UInt8.self)
         count &+= 1
         continue
       }

@@ -37,7 +37,8 @@ enum Inflate {
     }
     let output = inflater.output
     let data = Data(
-      bytesNoCopy: output, count: inflater.count, deallocator: .custom { pointer, _ in pointer.deallocate() })
+      bytesNoCopy: output, count: inflater.count,
+      deallocator: .custom { pointer, _ in pointer.deallocate() })
     return (data, inflater.consumed)
   }
 }
@@ -182,8 +183,10 @@ struct Inflater {
     position -= bitCount / 8 - overread
     (bitBuffer, bitCount, overread) = (0, 0, 0)
     guard inputCount - position >= 4 else { throw truncated() }
-    let length = Int(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: position, as: UInt16.self)))
-    let complement = UInt16(littleEndian: input.loadUnaligned(fromByteOffset: position + 2, as: UInt16.self))
+    let length = Int(
+      UInt16(littleEndian: input.loadUnaligned(fromByteOffset: position, as: UInt16.self)))
+    let complement = UInt16(
+      littleEndian: input.loadUnaligned(fromByteOffset: position + 2, as: UInt16.self))
     guard complement == ~UInt16(length) else {
       throw failure(
         "stored block length \(length) does not match its complement"

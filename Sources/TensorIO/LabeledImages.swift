@@ -108,7 +108,8 @@ struct PixelTable<Scalar: TensorScalar> {
       for byte in 0..<256 {
         let x = Scalar(byte) / 255
         if let normalization {
-          values.append((x - Scalar(normalization.mean[channel])) / Scalar(normalization.std[channel]))
+          values.append(
+            (x - Scalar(normalization.mean[channel])) / Scalar(normalization.std[channel]))
         } else {
           values.append(x)
         }
@@ -120,7 +121,8 @@ struct PixelTable<Scalar: TensorScalar> {
   /// Converts `count` bytes of channel `channel` from `source` to `destination`.
   @inline(__always)
   func convert(
-    _ source: UnsafeRawPointer, count: Int, channel: Int, to destination: UnsafeMutablePointer<Scalar>
+    _ source: UnsafeRawPointer, count: Int, channel: Int,
+    to destination: UnsafeMutablePointer<Scalar>
   ) {
     values.withUnsafeBufferPointer { table in
       let base = channel * 256

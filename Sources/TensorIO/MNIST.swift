@@ -93,7 +93,8 @@ public enum MNIST {
   }
 
   private static func prefix(of labels: StoredTensor, limit: Int?) throws -> [Int] {
-    Array(labels.bytes.prefix(try samplesToRead(available: labels.count, limit: limit)).map { Int($0) })
+    Array(
+      labels.bytes.prefix(try samplesToRead(available: labels.count, limit: limit)).map { Int($0) })
   }
 
   private static func scaled<Scalar: TensorScalar>(

@@ -27,8 +27,7 @@ extension NumPy {
   ///   - data: The whole archive.
   ///   - path: The name to use in error messages and ``NumPyArchive/path``.
   /// - Throws: ``TensorIOError``, as ``readArchive(contentsOf:)``.
-  public static func decodeArchive(_ data: Data, path: String = "<memory>") throws -> NumPyArchive
-  {
+  public static func decodeArchive(_ data: Data, path: String = "<memory>") throws -> NumPyArchive {
     try data.withUnsafeBytes { file in
       var entries: [(name: String, array: StoredTensor)] = []
       var seen = Set<String>()

@@ -54,7 +54,8 @@ enum ZipDirectory {
       guard reader.u32(locator + 4) == 0, reader.u32(locator + 16) <= 1 else {
         throw multiDisk(path: path, offset: locator + 4)
       }
-      let record = try reader.offset(reader.u64(locator + 8), field: "ZIP64 end record offset", at: locator + 8)
+      let record = try reader.offset(
+        reader.u64(locator + 8), field: "ZIP64 end record offset", at: locator + 8)
       guard record <= locator - 56, reader.u32(record) == 0x0606_4B50 else {
         throw TensorIOError.malformedData(
           path: path, key: nil, offset: locator + 8,
@@ -65,8 +66,10 @@ enum ZipDirectory {
         reader.u64(record + 24) == reader.u64(record + 32)
       else { throw multiDisk(path: path, offset: record + 16) }
       count = try reader.offset(reader.u64(record + 32), field: "entry count", at: record + 32)
-      size = try reader.offset(reader.u64(record + 40), field: "central directory size", at: record + 40)
-      offset = try reader.offset(reader.u64(record + 48), field: "central directory offset", at: record + 48)
+      size = try reader.offset(
+        reader.u64(record + 40), field: "central directory size", at: record + 40)
+      offset = try reader.offset(
+        reader.u64(record + 48), field: "central directory offset", at: record + 48)
       directoryLimit = record
       offsetField = record + 48
     }
@@ -80,9 +83,11 @@ enum ZipDirectory {
     var entries: [ZipEntry] = []
     var position = offset
     for index in 0..<count {
-      let entry = try readEntry(reader, at: position, index: index, count: count, end: offset + size)
+      let entry = try readEntry(
+        reader, at: position, index: index, count: count, end: offset + size)
       entries.append(entry)
-      position = entry.directoryOffset + 46 + Int(reader.u16(position + 28))
+      position =
+        entry.directoryOffset + 46 + Int(reader.u16(position + 28))
         + Int(reader.u16(position + 30)) + Int(reader.u16(position + 32))
     }
     return entries
@@ -110,7 +115,8 @@ enum ZipDirectory {
     } else if file.count < 22 {
       reason += " (the record alone needs 22 bytes, the file has \(file.count))"
     }
-    throw TensorIOError.malformedHeader(path: reader.path, offset: max(0, file.count - 22), reason: reason)
+    throw TensorIOError.malformedHeader(
+      path: reader.path, offset: max(0, file.count - 22), reason: reason)
   }
 
   /// The central directory entry at `position`, which must end by `end`.
@@ -147,7 +153,8 @@ enum ZipDirectory {
       uncompressedSize: Int(reader.u32(position + 24)),
       localHeaderOffset: Int(reader.u32(position + 42)), directoryOffset: position)
     try applyZIP64(
-      &entry, reader, extra: (position + 46 + nameLength)..<(position + 46 + nameLength + extraLength),
+      &entry, reader,
+      extra: (position + 46 + nameLength)..<(position + 46 + nameLength + extraLength),
       diskNumber: reader.u16(position + 34))
     return entry
   }
@@ -178,7 +185,8 @@ enum ZipDirectory {
           guard value + 8 <= field + 4 + size else {
             throw TensorIOError.malformedData(
               path: path, key: entry.key, offset: field,
-              reason: "the ZIP64 extra field lacks the \(name) that the directory entry defers to it")
+              reason:
+                "the ZIP64 extra field lacks the \(name) that the directory entry defers to it")
           }
           entry[keyPath: keyPath] = try reader.offset(reader.u64(value), field: name, at: value)
           value += 8
@@ -193,7 +201,9 @@ enum ZipDirectory {
 
   /// A member name: UTF-8 when the entry's flag bit 11 says so, otherwise IBM code page 437,
   /// as Python's `zipfile` decodes it.
-  private static func decodeName(_ bytes: [UInt8], utf8: Bool, path: String, offset: Int) throws -> String {
+  private static func decodeName(_ bytes: [UInt8], utf8: Bool, path: String, offset: Int) throws
+    -> String
+  {
     if utf8 {
       guard let name = String(validating: bytes, as: UTF8.self) else {
         throw TensorIOError.malformedData(
@@ -212,5 +222,5 @@ enum ZipDirectory {
 
 /// Bytes 0x80-0xFF of code page 437 (the 0x00-0x7F half is ASCII).
 private let codePage437High: [Unicode.Scalar] = Array(
-  ("ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀"
+  ("ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»" + "░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀"
     + "αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{A0}").unicodeScalars)

@@ -33,7 +33,8 @@ extension ZipDirectory {
     }
     guard entry.compressedSize <= file.count - dataStart else {
       throw TensorIOError.truncatedFile(
-        path: path, what: "the \(entry.compressedSize) bytes of tensor \"\(key)\" at byte \(dataStart)",
+        path: path,
+        what: "the \(entry.compressedSize) bytes of tensor \"\(key)\" at byte \(dataStart)",
         expectedBytes: dataStart + entry.compressedSize, foundBytes: file.count)
     }
     if entry.flags & 0x0001 != 0 {
@@ -41,7 +42,8 @@ extension ZipDirectory {
         path: path, key: key, offset: entry.directoryOffset + 8, method: Int(entry.method),
         reason: "the member is encrypted")
     }
-    let stored = UnsafeRawBufferPointer(rebasing: file[dataStart..<(dataStart + entry.compressedSize)])
+    let stored = UnsafeRawBufferPointer(
+      rebasing: file[dataStart..<(dataStart + entry.compressedSize)])
     switch entry.method {
     case 0:
       guard entry.compressedSize == entry.uncompressedSize else {
@@ -98,7 +100,9 @@ extension ZipDirectory {
     return data
   }
 
-  private static func checkCRC(of data: UnsafeRawBufferPointer, _ entry: ZipEntry, path: String) throws {
+  private static func checkCRC(of data: UnsafeRawBufferPointer, _ entry: ZipEntry, path: String)
+    throws
+  {
     let computed = CRC32.checksum(data)
     guard computed == entry.crc32 else {
       throw TensorIOError.checksumMismatch(

@@ -89,8 +89,8 @@ struct CanonicalCode {
       let candidates = leaves.indices.filter { leaves[$0] < 15 }
       let pick = Int(state >> 33) % candidates.count
       // Half the time, split the deepest candidate: long codes.
-      let index =
-        state >> 32 & 1 == 0 ? candidates[pick] : candidates.max { leaves[$0] < leaves[$1] }!
+      let deepest = candidates.max { leaves[$0] < leaves[$1] } ?? candidates[pick]
+      let index = state >> 32 & 1 == 0 ? candidates[pick] : deepest
       let depth = leaves[index] + 1
       leaves[index] = depth
       leaves.append(depth)
@@ -142,7 +142,9 @@ enum DeflateEncoder {
         var steps = 0
         while candidate >= 0 && i - candidate <= 32768 && steps < chain {
           var length = 0
-          while length < 258 && i + length < data.count && data[candidate + length] == data[i + length] {
+          while length < 258 && i + length < data.count
+            && data[candidate + length] == data[i + length]
+          {
             length += 1
           }
           if length > best.length { best = (length, i - candidate) }
@@ -165,7 +167,7 @@ enum DeflateEncoder {
 
   /// The symbol and extra bits of a match length or distance.
   static func symbol(_ value: Int, bases: [Int], extra: [Int]) -> (Int, extra: Int, bits: Int) {
-    let index = bases.lastIndex { $0 <= value }!
+    let index = bases.lastIndex { $0 <= value } ?? 0
     return (index, value - bases[index], extra[index])
   }
 
@@ -179,10 +181,12 @@ enum DeflateEncoder {
       case .literal(let byte):
         literalLength.write(Int(byte), to: &writer)
       case .match(let length, let dist):
-        let (lengthSymbol, lengthValue, lengthBits) = symbol(length, bases: lengthBases, extra: lengthExtra)
+        let (lengthSymbol, lengthValue, lengthBits) = symbol(
+          length, bases: lengthBases, extra: lengthExtra)
         literalLength.write(257 + lengthSymbol, to: &writer)
         writer.write(lengthValue, bits: lengthBits)
-        let (distanceSymbol, distanceValue, distanceBits) = symbol(dist, bases: distanceBases, extra: distanceExtra)
+        let (distanceSymbol, distanceValue, distanceBits) = symbol(
+          dist, bases: distanceBases, extra: distanceExtra)
         distance.write(distanceSymbol, to: &writer)
         writer.write(distanceValue, bits: distanceBits)
       }
