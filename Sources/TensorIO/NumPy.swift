@@ -9,6 +9,9 @@ import Foundation
 /// `uint64` or `bool`. Big-endian, Fortran-ordered (with two or more dimensions), object and
 /// structured arrays are rejected with a ``TensorIOError`` that says how to re-save them.
 ///
+/// `.npz` archives of several arrays (`numpy.savez`, `numpy.savez_compressed`) are read with
+/// ``readArchive(contentsOf:)`` and written with `writeArchive(_:to:)`.
+///
 /// ```swift
 /// // Python: np.save("labels.npy", np.array([3, 1, 4]))
 /// let labels = try NumPy.read(contentsOf: URL(fileURLWithPath: "labels.npy")).integers()
@@ -34,27 +37,30 @@ public enum NumPy {
   ///   - path: The name to use in error messages.
   /// - Throws: ``TensorIOError``, as ``read(contentsOf:)``.
   public static func decode(_ data: Data, path: String = "<memory>") throws -> StoredTensor {
-    try data.withUnsafeBytes { file in
-      let header = try NumPyHeader(parsing: file, path: path)
-      guard let needed = StoredTensor.byteCount(dtype: header.dtype, shape: header.shape) else {
-        throw TensorIOError.invalidField(
-          path: path, key: nil, field: "shape",
-          expected: "a shape whose byte size fits in 64 bits", found: "\(header.shape)")
-      }
-      let available = file.count - header.dataStart
-      guard available >= needed else {
-        throw TensorIOError.truncatedFile(
-          path: path, what: "\(header.dtype.rawValue) \(header.shape) data",
-          expectedBytes: header.dataStart + needed, foundBytes: file.count)
-      }
-      guard available == needed else {
-        throw TensorIOError.trailingBytes(
-          path: path, offset: header.dataStart + needed, count: available - needed)
-      }
-      return StoredTensor(
-        unchecked: header.dtype, shape: header.shape,
-        copying: UnsafeRawBufferPointer(rebasing: file[header.dataStart...]))
+    try data.withUnsafeBytes { file in try decode(bytes: file, path: path) }
+  }
+
+  /// Decodes a whole `.npy` file in memory, copying the array's bytes.
+  static func decode(bytes file: UnsafeRawBufferPointer, path: String) throws -> StoredTensor {
+    let header = try NumPyHeader(parsing: file, path: path)
+    guard let needed = StoredTensor.byteCount(dtype: header.dtype, shape: header.shape) else {
+      throw TensorIOError.invalidField(
+        path: path, key: nil, field: "shape",
+        expected: "a shape whose byte size fits in 64 bits", found: "\(header.shape)")
     }
+    let available = file.count - header.dataStart
+    guard available >= needed else {
+      throw TensorIOError.truncatedFile(
+        path: path, what: "\(header.dtype.rawValue) \(header.shape) data",
+        expectedBytes: header.dataStart + needed, foundBytes: file.count)
+    }
+    guard available == needed else {
+      throw TensorIOError.trailingBytes(
+        path: path, offset: header.dataStart + needed, count: available - needed)
+    }
+    return StoredTensor(
+      unchecked: header.dtype, shape: header.shape,
+      copying: UnsafeRawBufferPointer(rebasing: file[header.dataStart...]))
   }
 
   /// The bytes `numpy.save` writes for `array` (format version 1.0; 2.0 only for a header
@@ -88,7 +94,7 @@ public enum NumPy {
     }
   }
 
-  private static func header(for array: StoredTensor, path: String) throws -> [UInt8] {
+  static func header(for array: StoredTensor, path: String) throws -> [UInt8] {
     guard let descr = array.dtype.numpyDescr else {
       throw TensorIOError.unsupportedDType(
         path: path, key: nil, dtype: array.dtype.rawValue,

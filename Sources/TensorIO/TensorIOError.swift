@@ -10,8 +10,8 @@
 /// model.safetensors: tensor "layer1.0.conv1.weight": data_offsets [0, 100] hold 100 bytes but F32 [16, 3, 3, 3] needs 1728
 /// ```
 ///
-/// Python's `safetensors` raises `SafetensorError` and NumPy raises `ValueError` for the same
-/// conditions.
+/// Python's `safetensors` raises `SafetensorError`, NumPy `ValueError`, `zipfile` `BadZipFile`,
+/// `gzip` `BadGzipFile` and `zlib` `zlib.error` for the same conditions.
 public enum TensorIOError: Error, CustomStringConvertible, Equatable, Sendable {
   /// No file exists at `path`.
   case fileNotFound(path: String)
@@ -51,6 +51,24 @@ public enum TensorIOError: Error, CustomStringConvertible, Equatable, Sendable {
   case byteCountMismatch(dtype: DType, shape: [Int], expected: Int, found: Int)
   /// A value cannot be converted to the requested type (a fraction, NaN or out of range).
   case unrepresentableValue(dtype: DType, index: Int, value: String, target: String)
+  /// The bytes at `offset` break the format's rules: compressed data that do not decode, a ZIP
+  /// record or directory entry that is inconsistent, a CIFAR-10 label above 9. `key` names the
+  /// array of a `.npz` archive the bytes belong to, when known.
+  case malformedData(path: String, key: String?, offset: Int, reason: String)
+  /// A checksum recorded at `offset` (a ZIP member's or gzip member's CRC-32, a gzip header's
+  /// CRC-16) differs from the one computed from the data: the file is corrupt.
+  case checksumMismatch(
+    path: String, key: String?, offset: Int, what: String, recorded: UInt32, computed: UInt32)
+  /// The data are compressed, or encrypted, with a method this reader lacks: ZIP members must be
+  /// stored (method 0) or deflated (method 8), gzip members deflated.
+  case unsupportedCompression(path: String, key: String?, offset: Int, method: Int, reason: String)
+  /// A file of fixed-size records (CIFAR-10 batches) ends inside a record.
+  case partialRecord(path: String, fileSize: Int, recordSize: Int)
+  /// Two files that describe the same samples (MNIST images and labels) disagree on how many.
+  case countMismatch(
+    path: String, what: String, count: Int, otherPath: String, otherWhat: String, otherCount: Int)
+  /// An argument given with the file is unusable (normalization constants, a limit).
+  case invalidArgument(name: String, reason: String)
 
   /// One line naming the file, the tensor and the byte offset where relevant, and what was
   /// expected against what was found.
@@ -101,10 +119,30 @@ public enum TensorIOError: Error, CustomStringConvertible, Equatable, Sendable {
       return "\(dtype.rawValue) \(shape) needs \(expected) bytes, found \(found)"
     case .unrepresentableValue(let dtype, let index, let value, let target):
       return "\(dtype.rawValue) element \(index) is \(value), which is not \(target)"
+    case .malformedData(let path, let key, let offset, let reason):
+      return "\(path): \(tensorPrefix(key))byte \(offset): \(reason)"
+    case .checksumMismatch(let path, let key, let offset, let what, let recorded, let computed):
+      return "\(path): \(tensorPrefix(key))byte \(offset): \(what) mismatch: the file records"
+        + " \(hex(recorded)) but the data give \(hex(computed)) (the file is corrupt)"
+    case .unsupportedCompression(let path, let key, let offset, let method, let reason):
+      return "\(path): \(tensorPrefix(key))byte \(offset): unsupported compression method"
+        + " \(method): \(reason)"
+    case .partialRecord(let path, let fileSize, let recordSize):
+      return "\(path): the file size \(fileSize) is not a multiple of the \(recordSize)-byte"
+        + " record (\(fileSize / recordSize) whole records and \(fileSize % recordSize) bytes more)"
+    case .countMismatch(let path, let what, let count, let otherPath, let otherWhat, let other):
+      return "\(path): holds \(count) \(what) but \(otherPath) holds \(other) \(otherWhat)"
+    case .invalidArgument(let name, let reason):
+      return "\(name): \(reason)"
     }
   }
 
   private func tensorPrefix(_ key: String?) -> String {
     key.map { "tensor \"\($0)\": " } ?? ""
+  }
+
+  private func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
   }
 }

@@ -45,3 +45,8 @@ func littleEndianBytes<T>(_ values: [T]) -> [UInt8] {
 func zeros(_ count: Int) -> [UInt8] {
   [UInt8](repeating: 0, count: count)
 }
+
+/// Decodes base64 text that a test embeds over several lines (whitespace is ignored).
+func base64Block(_ text: String) -> Data {
+  Data(base64Encoded: text, options: .ignoreUnknownCharacters) ?? Data()
+}
