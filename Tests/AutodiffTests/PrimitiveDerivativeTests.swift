@@ -89,6 +89,9 @@ let primitiveCases: [PrimitiveCase] = [
   PrimitiveCase(name: "conv2d with bias", shapes: [[2, 3, 5, 4], [4, 3, 3, 3], [4]]) {
     $0[0].conv2D($0[1], bias: $0[2], geometry: Convolution2DGeometry(kernel: 3, padding: 1))
   },
+  PrimitiveCase(name: "conv2d dilated, same size", shapes: [[1, 2, 6, 5], [3, 2, 3, 3]]) {
+    $0[0].conv2D($0[1], geometry: Convolution2DGeometry(kernel: 3, padding: 2, dilation: 2))
+  },
   PrimitiveCase(name: "conv2d 1x1 stride 2", shapes: [[2, 3, 5, 5], [2, 3, 1, 1]]) {
     $0[0].conv2D($0[1], geometry: Convolution2DGeometry(kernel: 1, stride: 2))
   },
