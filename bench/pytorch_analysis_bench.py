@@ -62,7 +62,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_models import MODELS, randomize_batchnorm  # noqa: E402
+from pytorch_models import MODELS  # noqa: E402
 
 ALL_METHODS = [
     "pyhessian_top1", "pyhessian_top5",
@@ -76,24 +76,9 @@ ALL_METHODS = [
 # --------------------------------------------------------------------------- set-up
 
 def load_problem(args):
-    torch.manual_seed(args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
-    model = MODELS[args.model](num_classes=10)
-    if args.weights:
-        from safetensors.torch import load_file
-        model.load_state_dict(load_file(args.weights))
-    else:
-        randomize_batchnorm(model, generator=gen)
-    model.eval()
-    if args.inputs:
-        x = torch.from_numpy(np.load(args.inputs)).float().contiguous()
-    else:
-        x = torch.randn(args.batch, 3, 32, 32, generator=gen)
-    if args.labels:
-        y = torch.from_numpy(np.load(args.labels)).long()
-    else:
-        y = torch.randint(0, 10, (x.shape[0],), generator=gen)
-    return model, x, y
+    """The model (eval mode), inputs and labels: the same set-up as pytorch_bench.py."""
+    from pytorch_bench import load_setup
+    return load_setup(args)
 
 
 def peak_rss():

@@ -47,9 +47,4 @@ extension Dual {
   public func softplus() -> Dual {
     unary({ $0.softplus() }, derivative: { x, _ in x.sigmoid() })
   }
-
-  /// `x * m` for a constant `m` of the same shape (a mask or a fixed slope): the linear map used
-  /// by piecewise-linear functions, whose derivative is the same constant.
-  @inlinable
-  public func multiplied(byConstant m: Tensor<Scalar>) -> Dual { self * m }
 }

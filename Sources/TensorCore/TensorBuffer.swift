@@ -78,6 +78,13 @@ final class BufferPool: @unchecked Sendable {
     pointer.deallocate()
   }
 
+  /// The bytes of free buffers held for reuse.
+  var cachedBytes: Int {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return freeBytes
+  }
+
   /// Returns every pooled buffer to the system.
   func drain() {
     pthread_mutex_lock(&mutex)
@@ -87,6 +94,20 @@ final class BufferPool: @unchecked Sendable {
     pthread_mutex_unlock(&mutex)
     for p in all { p.deallocate() }
   }
+}
+
+/// The free tensor storage HessianKit keeps for reuse.
+///
+/// Large tensors (256 KiB and up) are recycled by exact size instead of being returned to the
+/// system, because fresh memory costs page faults on every pass (30% of a block HVP on
+/// ResNet-20 before the pool). At most 1 GiB of free storage is kept.
+public enum TensorMemory {
+  /// The bytes of free tensor storage currently held for reuse.
+  public static var cachedBytes: Int { BufferPool.shared.cachedBytes }
+
+  /// Returns the free tensor storage held for reuse to the system, for example after an
+  /// analysis and before other memory-hungry work. Tensors in use are not affected.
+  public static func releaseCachedBuffers() { BufferPool.shared.drain() }
 }
 
 /// Temporary storage for `count` elements from the buffer pool (im2col columns and the like);

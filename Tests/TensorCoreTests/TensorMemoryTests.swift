@@ -1,0 +1,39 @@
+// The buffer pool recycles large allocations by exact size, up to its limit, and gives them
+// back on request. A private pool keeps the test independent of tensors other tests allocate.
+
+@testable import TensorCore
+import Testing
+
+@Suite("Tensor memory")
+struct TensorMemoryTests {
+  @Test func largeBuffersAreRecycledBySizeAndDrained() {
+    let pool = BufferPool()
+    let size = 1 << 20
+    let first = pool.allocate(bytes: size)
+    pool.release(first, bytes: size)
+    #expect(pool.cachedBytes == size)
+    let second = pool.allocate(bytes: size)
+    #expect(second == first)  // the same memory, served again
+    #expect(pool.cachedBytes == 0)
+    let other = pool.allocate(bytes: size / 2)  // a different size is a new allocation
+    #expect(other != first)
+    pool.release(second, bytes: size)
+    pool.release(other, bytes: size / 2)
+    #expect(pool.cachedBytes == size + size / 2)
+    pool.drain()
+    #expect(pool.cachedBytes == 0)
+  }
+
+  @Test func smallBuffersAreNotPooled() {
+    let pool = BufferPool()
+    let small = pool.allocate(bytes: 1024)
+    pool.release(small, bytes: 1024)
+    #expect(pool.cachedBytes == 0)
+  }
+
+  @Test func publicReleaseLeavesLiveTensorsIntact() {
+    let kept = Tensor<Float>(repeating: 2, shape: [1 << 17])
+    TensorMemory.releaseCachedBuffers()
+    #expect(kept.sum().scalar == Float(1 << 18))
+  }
+}
