@@ -43,7 +43,7 @@ let package = Package(
     .executableTarget(
       name: "hessian-bench",
       dependencies: [
-        "TensorCore", "Autodiff", "NeuralNetworks", "TensorIO",
+        "TensorCore", "Autodiff", "NeuralNetworks", "TensorIO", "MatrixFree", "HessianAnalysis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -25,7 +25,10 @@ struct HessianBench: ParsableCommand {
   @Option(help: "Seed for random weights, inputs, labels and directions.") var seed: UInt64 = 0
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
   @Option(
-    help: "Run only these tasks (comma-separated: forward, gradient, hvp, block8); for profiling.")
+    help: """
+      Tasks to run, comma-separated: forward, gradient, hvp, block8 (the default), and the \
+      analysis tasks top1, top5, trace, density (each run once: seconds, HVP counts, values).
+      """)
   var tasks = "forward,gradient,hvp,block8"
   @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
   @Option(help: "A .npy file of float32 inputs [N, 3, 32, 32].") var inputs: String?
@@ -47,7 +50,7 @@ struct HessianBench: ParsableCommand {
     let v8 = points.map { Tensor<Float>(randomNormal: [8] + $0.shape, using: &generator) }
 
     let selected = Set(tasks.split(separator: ",").map(String.init))
-    var report: [String: Double] = [:]
+    var report: [String: Any] = [:]
     if selected.contains("forward") { report["forward_s"] = median(repeats) { _ = model(x) } }
     if selected.contains("gradient") {
       report["gradient_s"] = median(repeats) { _ = valueWithGradient(at: points, in: f) }
@@ -60,7 +63,10 @@ struct HessianBench: ParsableCommand {
         _ = hessianVectorProducts(at: points, along: v8, in: f)
       }
     }
-    report["peak_rss_bytes"] = Double(peakResidentBytes())
+    report.merge(
+      try analysisReport(model: model, inputs: x, targets: targets, tasks: selected, seed: seed)
+    ) { a, _ in a }
+    report["peak_rss_bytes"] = peakResidentBytes()
     let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
   }
