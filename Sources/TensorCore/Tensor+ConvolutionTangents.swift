@@ -13,6 +13,25 @@ extension Tensor {
     g == Convolution2DGeometry(kernel: 1)
   }
 
+  /// The direction count `k` shared by the given tangents (nil ones are zero), checking that
+  /// each is `[k] + shape` of its primal and that at least one is present.
+  @inlinable
+  static func directionCount(
+    _ tangents: [(name: String, tangent: Tensor?, primal: [Int])], in function: String
+  ) -> Int {
+    guard let k = tangents.lazy.compactMap({ $0.tangent?.shape.first }).first else {
+      preconditionFailure("\(function) needs at least one tangent")
+    }
+    for (name, tangent, primal) in tangents {
+      if let tangent {
+        precondition(
+          tangent.shape == [k] + primal,
+          "\(function): \(name) tangent \(tangent.shape) is not [\(k)] + \(primal)")
+      }
+    }
+    return k
+  }
+
   /// `conv(dx, w) + conv(x, dw) + db` for `k` directions: `dx` is `[k, N, C, H, W]`, `dw` is
   /// `[k, O, C, kh, kw]` and `db` (a bias tangent) `[k, O]`; each may be nil, meaning zero;
   /// returns `[k, N, O, Ho, Wo]`.
@@ -24,17 +43,10 @@ extension Tensor {
     biasTangent db: Tensor? = nil, geometry g: Convolution2DGeometry
   ) -> Tensor {
     let d = checkConvolution(input: x.shape, weight: w.shape, geometry: g)
-    let k = dx?.shape[0] ?? dw?.shape[0] ?? db?.shape[0] ?? 0
-    precondition(
-      db.map { $0.shape == [k, d.o] } ?? true, "bias tangent \(db!.shape) is not [\(k), \(d.o)]")
+    let k = directionCount(
+      [("input", dx, x.shape), ("weight", dw, w.shape), ("bias", db, [d.o])],
+      in: "conv2DTangent")
     let pdb = UncheckedSendable(db.map { UnsafePointer($0.buffer.pointer) })
-    precondition(k > 0, "conv2DTangent needs at least one tangent")
-    precondition(
-      dx.map { $0.shape == [k] + x.shape } ?? true,
-      "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
-    precondition(
-      dw.map { $0.shape == [k] + w.shape } ?? true,
-      "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
@@ -107,17 +119,12 @@ extension Tensor {
     weightTangent dw: Tensor?, inputShape: [Int], geometry g: Convolution2DGeometry
   ) -> Tensor {
     let d = checkConvolution(input: inputShape, weight: w.shape, geometry: g)
-    let k = dgy?.shape[0] ?? dw?.shape[0] ?? 0
-    precondition(k > 0, "conv2DInputAdjointTangent needs at least one tangent")
     precondition(
       gy.shape == [d.n, d.o, d.oh, d.ow],
       "output gradient \(gy.shape) does not match the convolution")
-    precondition(
-      dgy.map { $0.shape == [k] + gy.shape } ?? true,
-      "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
-    precondition(
-      dw.map { $0.shape == [k] + w.shape } ?? true,
-      "weight tangent \(dw!.shape) is not [\(k)] + \(w.shape)")
+    let k = directionCount(
+      [("output gradient", dgy, gy.shape), ("weight", dw, w.shape)],
+      in: "conv2DInputAdjointTangent")
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
@@ -177,17 +184,12 @@ extension Tensor {
     inputTangent dx: Tensor?, weightShape: [Int], geometry g: Convolution2DGeometry
   ) -> Tensor {
     let d = checkConvolution(input: x.shape, weight: weightShape, geometry: g)
-    let k = dgy?.shape[0] ?? dx?.shape[0] ?? 0
-    precondition(k > 0, "conv2DWeightAdjointTangent needs at least one tangent")
     precondition(
       gy.shape == [d.n, d.o, d.oh, d.ow],
       "output gradient \(gy.shape) does not match the convolution")
-    precondition(
-      dgy.map { $0.shape == [k] + gy.shape } ?? true,
-      "output gradient tangent \(dgy!.shape) is not [\(k)] + \(gy.shape)")
-    precondition(
-      dx.map { $0.shape == [k] + x.shape } ?? true,
-      "input tangent \(dx!.shape) is not [\(k)] + \(x.shape)")
+    let k = directionCount(
+      [("output gradient", dgy, gy.shape), ("input", dx, x.shape)],
+      in: "conv2DWeightAdjointTangent")
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
