@@ -59,7 +59,7 @@ public func perLayerTraceEstimates<Scalar>(
     }
   }
   let n = hessian.dimension
-  var statistics = [RunningMean](repeating: RunningMean(), count: names.count)
+  var statistics = [RunningStatistics](repeating: RunningStatistics(), count: names.count)
   var generator = SeededGenerator(seed: seed)
   var samples = 0
   var done = false
@@ -93,25 +93,6 @@ public func perLayerTraceEstimates<Scalar>(
           * Swift.abs(statistics[l].mean),
         method: .hutchinsonSplit),
       seed: seed)
-  }
-}
-
-/// Running mean and variance (Welford 1962).
-struct RunningMean: Sendable {
-  private(set) var count = 0
-  private(set) var mean = 0.0
-  private var m2 = 0.0
-
-  mutating func add(_ x: Double) {
-    count += 1
-    let delta = x - mean
-    mean += delta / Double(count)
-    m2 += delta * (x - mean)
-  }
-
-  /// `sqrt(variance / count)`; infinite below two samples.
-  var standardError: Double {
-    count > 1 ? (m2 / Double(count - 1) / Double(count)).squareRoot() : .infinity
   }
 }
 

@@ -62,13 +62,26 @@ extension ProbeDistribution {
   }
 }
 
-/// Running mean and variance of a stream of numbers (Welford 1962), in Double.
-struct RunningStatistics: Sendable {
-  private(set) var count = 0
-  private(set) var mean = 0.0
+/// Running mean and variance of a stream of numbers (Welford 1962), in Double: the statistics
+/// behind every stochastic estimate's standard error.
+///
+/// ```swift
+/// var s = RunningStatistics()
+/// for x in [1.0, 2, 3, 4] { s.add(x) }
+/// print(s.mean, s.variance)  // 2.5 1.6666666666666667
+/// ```
+public struct RunningStatistics: Sendable {
+  /// The number of values added.
+  public private(set) var count = 0
+  /// Their mean.
+  public private(set) var mean = 0.0
   private var m2 = 0.0
 
-  mutating func add(_ x: Double) {
+  /// An empty accumulator.
+  public init() {}
+
+  /// Adds one value (one pass, numerically stable).
+  public mutating func add(_ x: Double) {
     count += 1
     let delta = x - mean
     mean += delta / Double(count)
@@ -76,11 +89,11 @@ struct RunningStatistics: Sendable {
   }
 
   /// The sample variance (denominator `count - 1`); 0 with fewer than two samples.
-  var variance: Double { count > 1 ? m2 / Double(count - 1) : 0 }
+  public var variance: Double { count > 1 ? m2 / Double(count - 1) : 0 }
 
   /// The standard error of the mean, `sqrt(variance / count)`; infinite with fewer than two
   /// samples (no evidence yet).
-  var standardError: Double {
+  public var standardError: Double {
     count > 1 ? (variance / Double(count)).squareRoot() : .infinity
   }
 }
