@@ -77,6 +77,7 @@ public struct LossLandscape: Codable, Sendable {
 ///   - eigenTolerance: Lanczos' relative residual tolerance for eigenvector directions
 ///     (default 1e-6: the direction, not just the eigenvalue, must be accurate).
 ///   - checkDeterminism: run the two-pass check first (default true).
+///   - progress: called after each grid point with the points done and the total.
 /// - Returns: the grid and the losses.
 /// - Throws: ``HessianAnalysisError/zeroDirection(label:)`` for a zero gradient, and the
 ///   errors of the operator and of Lanczos.
@@ -86,7 +87,8 @@ public struct LossLandscape: Codable, Sendable {
 public func lossLandscape<Scalar: TensorScalar>(
   model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,
   directions: [LandscapeDirection<Scalar>], grid: LandscapeGrid, secondGrid: LandscapeGrid? = nil,
-  seed: UInt64 = 0, eigenTolerance: Double = 1e-6, checkDeterminism: Bool = true
+  seed: UInt64 = 0, eigenTolerance: Double = 1e-6, checkDeterminism: Bool = true,
+  progress: ((_ done: Int, _ total: Int) -> Void)? = nil
 ) throws -> LossLandscape {
   precondition(
     directions.count == 1 || directions.count == 2,
@@ -135,12 +137,14 @@ public func lossLandscape<Scalar: TensorScalar>(
   let betas = directions.count == 2 ? (secondGrid ?? grid).coordinates : []
   let theta = hessian.point
   var losses: [[Double]] = []
+  let total = alphas.count * Swift.max(1, betas.count)
   for beta in betas.isEmpty ? [0] : betas {
     var row: [Double] = []
     for alpha in alphas {
       var point = theta + vectors[0] * Scalar(alpha)
       if vectors.count == 2 { point += vectors[1] * Scalar(beta) }
       row.append(try hessian.objective.value(at: layout.unflatten(point)))
+      progress?(losses.count * alphas.count + row.count, total)
     }
     losses.append(row)
   }
