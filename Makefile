@@ -25,10 +25,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The main job on the built-in default: the engine benchmark on a random ResNet-20.
+# The main job on the built-in default: train a small MLP on built-in spirals, analyze its
+# Hessian and write hessian-report/ (report.html, report.json and the plots).
 demo: deps
-	$(SWIFT) build -c release --product hessian-bench
-	$(SWIFT) run -c release --skip-build hessian-bench
+	$(SWIFT) build -c release --product hessian
+	$(SWIFT) run -c release --skip-build hessian report --out hessian-report
 
 # Our engine against PyTorch on the same model and batch (creates a Python venv once).
 bench: deps

@@ -21,6 +21,7 @@ let package = Package(
         "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
         "Plots",
       ]),
+    .executable(name: "hessian", targets: ["hessian-cli"]),
     .executable(name: "hessian-bench", targets: ["hessian-bench"]),
   ],
   dependencies: [
@@ -33,13 +34,23 @@ let package = Package(
       name: "TensorCore",
       dependencies: blas + [.product(name: "RealModule", package: "swift-numerics")]),
     .target(name: "Autodiff", dependencies: ["TensorCore"]),
-    .target(name: "NeuralNetworks", dependencies: ["TensorCore", "Autodiff"]),
+    .target(
+      name: "NeuralNetworks",
+      dependencies: [
+        "TensorCore", "Autodiff", .product(name: "RealModule", package: "swift-numerics"),
+      ]),
     .target(name: "MatrixFree", dependencies: ["TensorCore"]),
     .target(
       name: "HessianAnalysis",
       dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
     .target(name: "TensorIO", dependencies: ["TensorCore"]),
     .target(name: "Plots"),
+    .executableTarget(
+      name: "hessian-cli",
+      dependencies: [
+        "TensorCore", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO", "Plots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     .executableTarget(
       name: "hessian-bench",
       dependencies: [
@@ -70,5 +81,9 @@ let package = Package(
         "HessianAnalysis", "MatrixFree", "NeuralNetworks", "Autodiff", "TensorCore", "_TestSupport",
       ]),
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+    .testTarget(
+      name: "CLITests",
+      dependencies: ["hessian-cli", "TensorIO", "TensorCore", "MatrixFree"],
+      exclude: ["Snapshots"]),
   ]
 )

@@ -1,0 +1,85 @@
+// hessian density: the eigenvalue spectral density by stochastic Lanczos quadrature, as raw
+// nodes and weights and as a Gaussian-smoothed curve, optionally plotted.
+
+import ArgumentParser
+import Foundation
+import HessianAnalysis
+import MatrixFree
+import Plots
+import TensorCore
+import TensorIO
+
+struct Density: AnalysisCommand {
+  static let name = "density"
+  static let configuration = CommandConfiguration(
+    abstract: "The eigenvalue spectral density of the Hessian (stochastic Lanczos quadrature).",
+    discussion: """
+      Each probe runs --steps Lanczos steps; the Ritz values are the nodes and the squared \
+      first components of their vectors the weights (Ghorbani, Krishnan and Xiao 2019). The \
+      density is their Gaussian smoothing on a grid, integrating to 1.
+
+      JSON: nodes, weights (one list per probe), grid, density, kernel_width, hvp_count.
+      """)
+
+  @OptionGroup var options: SharedOptions
+
+  @Option(help: "Lanczos steps per probe (at most the number of parameters).")
+  var steps: Int = 100
+
+  @Option(help: "Random probes (independent Lanczos runs), averaged.")
+  var probes: Int = 1
+
+  @Option(help: "Points of the smoothed density's grid.")
+  var gridPoints: Int = 1024
+
+  @Option(help: ArgumentHelp("Write the density plot (log scale) as SVG.", valueName: "file.svg"))
+  var plot: String?
+
+  func validate() throws {
+    guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
+    guard probes >= 1 else { throw ValidationError("--probes must be at least 1") }
+    guard gridPoints >= 16 else { throw ValidationError("--grid-points must be at least 16") }
+    try options.reject(perLayerIn: Self.name)
+  }
+
+  func execute<Scalar: TensorScalar>(
+    _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> CommandResult {
+    let hessian = try context.hessian(workload)
+    let steps = Swift.min(self.steps, hessian.dimension)
+    var generator = SeededGenerator(seed: context.seed)
+    context.progress.begin(
+      "density: \(probes) probe(s) x \(steps) Lanczos steps", total: probes * steps)
+    let density = try spectralDensity(
+      of: ObservedOperator(base: hessian, progress: context.progress), lanczosSteps: steps,
+      probeCount: probes, gridPoints: gridPoints, using: &generator)
+    context.progress.end("density: \(density.matvecCount) HVPs")
+    var files: [(String, Data)] = []
+    if let plot {
+      files.append((plot, Data(Charts.density(density, title: workload.title).svg().utf8)))
+    }
+    let largest = density.nodes.compactMap { $0.max() }.max() ?? .nan
+    let smallest = density.nodes.compactMap { $0.min() }.min() ?? .nan
+    return CommandResult(
+      fields: densityJSON(density, scope: hessian.scope.description), files: files,
+      summary: "density over [\(format(smallest)), \(format(largest))] from "
+        + "\(density.matvecCount) HVPs; trace estimate \(format(density.traceEstimate))")
+  }
+}
+
+/// The density's JSON fields.
+func densityJSON(_ d: SpectralDensity, scope: String) -> JSONDocument {
+  [
+    "scope": .string(scope),
+    "parameter_count": .integer(d.dimension),
+    "lanczos_steps": .integer(d.lanczosSteps),
+    "probe_count": .integer(d.probeCount),
+    "hvp_count": .integer(d.matvecCount),
+    "kernel_width": .number(d.kernelWidth),
+    "trace_estimate": .number(d.traceEstimate),
+    "nodes": .array(d.nodes.map { .numbers($0) }),
+    "weights": .array(d.weights.map { .numbers($0) }),
+    "grid": .numbers(d.grid),
+    "density": .numbers(d.density),
+  ]
+}

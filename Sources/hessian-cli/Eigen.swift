@@ -1,0 +1,187 @@
+// hessian eigen: the extreme eigenvalues of the Hessian (Lanczos or PyHessian's power
+// iteration), each with its residual and converged flag; per layer with --per-layer.
+
+import ArgumentParser
+import Foundation
+import HessianAnalysis
+import MatrixFree
+import TensorCore
+import TensorIO
+
+enum EigenMethodName: String, ExpressibleByArgument, CaseIterable {
+  case lanczos, power
+}
+
+struct Eigen: AnalysisCommand {
+  static let name = "eigen"
+  static let configuration = CommandConfiguration(
+    abstract: "The largest or smallest eigenvalues of the Hessian, with residuals.",
+    discussion: """
+      Lanczos with full reorthogonalization stops when every wanted pair has \
+      ||Hv - λv|| <= tolerance |λ|; each pair is then checked with one more product and \
+      reported with its residual and a converged flag. --method power is PyHessian's deflated \
+      power iteration (largest magnitude), for comparison.
+
+      JSON: eigenvalues, residuals (||Hv - λv||), relative_residuals, converged, hvp_count, \
+      seconds, seed, scope; with --per-layer a "layers" list of {name, parameter_count, \
+      eigenvalues, trace}.
+      """)
+
+  @OptionGroup var options: SharedOptions
+
+  @Option(help: "The K largest eigenvalues (default 1 unless --bottom is given).")
+  var top: Int?
+
+  @Option(help: "The K smallest (most negative) eigenvalues.")
+  var bottom: Int?
+
+  @Option(help: "The eigensolver.")
+  var method: EigenMethodName = .lanczos
+
+  @Option(help: "Relative residual ||Hv - λv|| / |λ| at which a pair has converged.")
+  var tolerance: Double = 1e-3
+
+  @Option(name: .customLong("max-hvps"), help: "The budget of Hessian-vector products.")
+  var maxHVPs: Int = 1000
+
+  @Option(help: "Directions per Lanczos product (block Lanczos when above 1).")
+  var blockSize: Int = 1
+
+  @Option(
+    help: ArgumentHelp(
+      "Save the eigenvectors as a [K, n] .npy array (rows in the order of the eigenvalues).",
+      valueName: "file.npy"))
+  var vectors: String?
+
+  func validate() throws {
+    if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+    if let bottom, bottom < 1 { throw ValidationError("--bottom must be at least 1") }
+    if top != nil && bottom != nil && top != bottom {
+      throw ValidationError("--top and --bottom together need the same count (both ends)")
+    }
+    if method == .power && bottom != nil {
+      throw ValidationError(
+        "--method power finds the largest-magnitude eigenvalues only; use lanczos for --bottom")
+    }
+    guard tolerance > 0 && tolerance < 1 else {
+      throw ValidationError("--tolerance must be in (0, 1), got \(tolerance)")
+    }
+    guard maxHVPs >= 2 else { throw ValidationError("--max-hvps must be at least 2") }
+    guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1") }
+    if options.analysis.perLayer && (bottom != nil || method == .power || vectors != nil) {
+      throw ValidationError("--per-layer gives each layer's top eigenvalues: use --top only")
+    }
+  }
+
+  var which: SpectrumEnd {
+    switch (top, bottom) {
+    case (.some, .some): .bothEnds
+    case (nil, .some): .smallest
+    default: method == .power ? .largestMagnitude : .largest
+    }
+  }
+
+  var count: Int { top ?? bottom ?? 1 }
+
+  func execute<Scalar: TensorScalar>(
+    _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> CommandResult {
+    if options.analysis.perLayer { return try perLayer(workload, context: context) }
+    let hessian = try context.hessian(workload)
+    let n = hessian.dimension
+    let wanted = which == .bothEnds ? 2 * count : count
+    let label = which == .bothEnds ? "\(count) at each end" : "\(which.rawValue) \(count)"
+    guard wanted < n || (method == .power && count <= n) else {
+      throw CLIError(
+        "eigen: \(wanted) eigenvalues requested but the Hessian has only \(n) dimensions; "
+          + "Lanczos needs fewer than n (use `hessian dense` for all of them)")
+    }
+    let minimum = blockSize * ((wanted + blockSize - 1) / blockSize) + wanted
+    guard method == .power || (blockSize <= n && maxHVPs >= minimum) else {
+      throw CLIError(
+        "eigen: --max-hvps \(maxHVPs) is below the \(minimum) products that \(wanted) "
+          + "eigenpairs with --block-size \(blockSize) need at least")
+    }
+    var generator = SeededGenerator(seed: context.seed)
+    let observed = ObservedOperator(base: hessian, progress: context.progress)
+    context.progress.begin("eigen: \(method.rawValue), \(label) of \(n)", total: maxHVPs)
+    let result =
+      switch method {
+      case .lanczos:
+        try eigenpairs(
+          of: observed, count: count, which: which, tolerance: tolerance, maxMatvecs: maxHVPs,
+          blockSize: blockSize, using: &generator)
+      case .power:
+        try deflatedPowerIteration(
+          of: observed, count: count, tolerance: tolerance,
+          maxIterations: Swift.max(1, maxHVPs / count - 1), residualTolerance: tolerance,
+          using: &generator)
+      }
+    let converged = result.converged.filter { $0 }.count
+    context.progress.end(
+      "eigen: \(converged)/\(result.eigenvalues.count) converged in \(result.matvecCount) HVPs")
+    var files: [(String, Data)] = []
+    if let vectors {
+      files.append((vectors, try NumPy.encode(StoredTensor(result.eigenvectors))))
+    }
+    let summary =
+      "eigenvalues " + result.eigenvalues.map(format).joined(separator: ", ")
+      + " (\(hessian.scope), \(result.matvecCount) HVPs"
+      + (result.allConverged ? ")" : ", NOT all converged: raise --max-hvps)")
+    return CommandResult(
+      fields: [
+        "scope": .string(hessian.scope.description),
+        "parameter_count": .integer(n),
+        "method": .string(method.rawValue), "which": .string(which.rawValue),
+        "eigenvalues": .numbers(result.eigenvalues),
+        "residuals": .numbers(result.residuals),
+        "relative_residuals": .numbers(result.relativeResiduals),
+        "converged": .booleans(result.converged),
+        "tolerance": .number(tolerance),
+        "hvp_count": .integer(result.matvecCount),
+        "block_size": .integer(blockSize),
+        "restarts": .integer(result.restarts),
+      ], files: files, summary: summary)
+  }
+
+  /// Each layer's top eigenvalues and trace (diagonal blocks of the Hessian).
+  func perLayer<Scalar: TensorScalar>(
+    _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> CommandResult {
+    let layers = LayerGroup.layers(of: workload.model.parameters)
+    context.progress.begin("eigen: top \(count) of each of \(layers.count) layers' Hessians")
+    let result = try explained {
+      try perLayerCurvature(
+        model: workload.model, loss: workload.loss, data: workload.data, eigenvalueCount: count,
+        tolerance: tolerance, maxMatvecs: maxHVPs, includeFull: false, method: context.method,
+        seed: context.seed, checkDeterminism: context.checksDeterminism)
+    }
+    context.progress.end("eigen: \(layers.count) layers in \(result.hvpCount) HVPs")
+    let summary = result.layers.map { "\($0.name) \(format($0.eigenvalues[0]))" }
+      .joined(separator: ", ")
+    return CommandResult(
+      fields: [
+        "scope": "per-layer",
+        "layers": .array(result.layers.map(layerJSON)),
+        "hvp_count": .integer(result.hvpCount),
+        "tolerance": .number(tolerance),
+      ], summary: "top eigenvalue per layer: " + summary)
+  }
+}
+
+/// One layer's summary: name, size, eigenvalues with their evidence, and trace.
+func layerJSON(_ s: CurvatureSummary) -> JSONDocument {
+  [
+    "name": .string(s.name),
+    "parameter_count": .integer(s.parameterCount),
+    "parameters": .strings(s.parameterNames),
+    "eigenvalues": .numbers(s.eigenvalues),
+    "residuals": .numbers(s.residuals),
+    "converged": .booleans(s.converged),
+    "eigen_method": .string(s.eigenMethod),
+    "trace": .number(s.trace.trace),
+    "trace_standard_error": .number(s.trace.standardError),
+    "trace_method": .string(s.trace.method.rawValue),
+    "hvp_count": .integer(s.hvpCount),
+  ]
+}

@@ -1,0 +1,132 @@
+// Progress on stderr: what is being computed, how much is done, the current estimate, and the
+// elapsed and remaining time. On a terminal one line is redrawn in place; otherwise plain lines
+// are printed (at most every few seconds); with --quiet nothing at all.
+
+import Dispatch
+import Foundation
+import MatrixFree
+import TensorCore
+
+/// Reports the progress of a run's phases on standard error.
+final class Progress: @unchecked Sendable {
+  private let enabled: Bool
+  private let isTerminal: Bool
+  private let lock = NSLock()
+  private var task = ""
+  private var total: Int?
+  private var unit = "HVPs"
+  private var done = 0
+  private var estimate: String?
+  private var phaseStart = DispatchTime.now()
+  private var lastDraw: UInt64 = 0
+  private var drawnOnTerminal = false
+
+  /// Progress for a run; `quiet` silences it.
+  init(quiet: Bool) {
+    enabled = !quiet
+    isTerminal = isatty(STDERR_FILENO) == 1
+  }
+
+  /// Starts a phase: `task` says what is computed, `total` how many `unit`s it needs at most.
+  func begin(_ task: String, total: Int? = nil, unit: String = "HVPs") {
+    lock.withLock {
+      self.task = task
+      self.total = total
+      self.unit = unit
+      done = 0
+      estimate = nil
+      phaseStart = .now()
+      lastDraw = 0
+      draw(force: true)
+    }
+  }
+
+  /// Records that `done` units are finished, with the current estimate if there is one.
+  func update(done: Int, estimate: String? = nil) {
+    lock.withLock {
+      self.done = done
+      if let estimate { self.estimate = estimate }
+      draw(force: false)
+    }
+  }
+
+  /// Adds `count` finished units.
+  func advance(by count: Int) {
+    lock.withLock {
+      done += count
+      draw(force: false)
+    }
+  }
+
+  /// Ends the phase with a summary line.
+  func end(_ summary: String) {
+    lock.withLock {
+      emit("\(summary) (\(Self.duration(elapsed)))", final: true)
+    }
+  }
+
+  /// A plain message line.
+  func note(_ message: String) {
+    lock.withLock { emit(message, final: true) }
+  }
+
+  private var elapsed: Double {
+    Double(DispatchTime.now().uptimeNanoseconds - phaseStart.uptimeNanoseconds) / 1e9
+  }
+
+  private func draw(force: Bool) {
+    guard enabled else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
+    let interval: UInt64 = isTerminal ? 100_000_000 : 5_000_000_000
+    guard force || now - lastDraw >= interval else { return }
+    lastDraw = now
+    var parts = [task]
+    if let total {
+      parts.append("\(done)/\(total) \(unit)")
+    } else if done > 0 {
+      parts.append("\(done) \(unit)")
+    }
+    if let estimate { parts.append(estimate) }
+    let seconds = elapsed
+    parts.append("\(Self.duration(seconds)) elapsed")
+    if let total, done > 0, done < total {
+      let remaining = seconds / Double(done) * Double(total - done)
+      parts.append("at most \(Self.duration(remaining)) left")
+    }
+    emit(parts.joined(separator: " · "), final: false)
+  }
+
+  private func emit(_ line: String, final: Bool) {
+    guard enabled else { return }
+    if isTerminal {
+      let text = "\r\u{1B}[2K" + line + (final ? "\n" : "")
+      FileHandle.standardError.write(Data(text.utf8))
+      drawnOnTerminal = !final
+    } else {
+      FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+  }
+
+  /// `0.4 s`, `12 s`, `3 min 05 s`.
+  static func duration(_ seconds: Double) -> String {
+    if seconds < 10 { return String(format: "%.1f s", seconds) }
+    if seconds < 120 { return String(format: "%.0f s", seconds) }
+    let whole = Int(seconds.rounded())
+    return String(format: "%d min %02d s", whole / 60, whole % 60)
+  }
+}
+
+/// An operator that reports each product to a ``Progress``: the HVPs done in the current phase.
+struct ObservedOperator<Base: LinearOperator>: LinearOperator {
+  typealias Scalar = Base.Scalar
+  let base: Base
+  let progress: Progress
+
+  var dimension: Int { base.dimension }
+
+  func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    let result = try base.apply(block)
+    progress.advance(by: block.shape[0])
+    return result
+  }
+}

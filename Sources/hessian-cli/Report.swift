@@ -1,0 +1,181 @@
+// hessian report: the standard analysis in one run (top eigenvalues, trace, spectral density,
+// per-layer eigenvalues and traces, 1-D and 2-D loss landscapes), written as report.json, one
+// SVG per plot and a self-contained report.html into a directory.
+
+import ArgumentParser
+import Foundation
+import HessianAnalysis
+import MatrixFree
+import Plots
+import TensorCore
+import TensorIO
+
+struct Report: AnalysisCommand {
+  static let name = "report"
+  static let configuration = CommandConfiguration(
+    abstract: "The standard analysis, written as JSON, SVG plots and an HTML report.",
+    discussion: """
+      Runs: the top eigenvalues (Lanczos), the trace (Hutchinson), the spectral density \
+      (stochastic Lanczos quadrature), each layer's top eigenvalue and trace, the loss along \
+      the top eigenvector, a random direction and the gradient, and the loss on the plane of \
+      the top two eigenvectors. Nothing is written until all of it has succeeded.
+
+      Writes into --out: report.json, density.svg, layers.svg, landscape-1d.svg, \
+      landscape-2d.svg and report.html (the plots inline, so the page stands alone).
+
+      With no model and no data, it trains the built-in MLP on spirals and reports on it.
+      """)
+
+  @OptionGroup var options: SharedOptions
+
+  @Option(help: ArgumentHelp("The directory to write the report into.", valueName: "dir"))
+  var out: String = "hessian-report"
+
+  @Option(help: "Top eigenvalues of the full Hessian.")
+  var top: Int = 5
+
+  @Option(help: "Lanczos' relative residual tolerance.")
+  var tolerance: Double = 1e-3
+
+  @Option(help: "The trace's target relative standard error.")
+  var targetError: Double = 0.01
+
+  @Option(help: "The trace's budget of Hessian-vector products.")
+  var maxProbes: Int = 1000
+
+  @Option(help: "Lanczos steps of the spectral density.")
+  var steps: Int = 100
+
+  @Option(help: "Probes of the spectral density.")
+  var probes: Int = 1
+
+  @Option(help: "Points of the 1-D landscape curves.")
+  var grid: Int = 41
+
+  @Option(name: .customLong("grid-2d"), help: "Points per axis of the 2-D landscape.")
+  var grid2D: Int = 21
+
+  @Option(
+    help: "The landscapes span -radius...radius along each (unit or filter-normalized) direction.")
+  var radius: Double = 1
+
+  var reportDirectory: String? { out }
+
+  func validate() throws {
+    guard top >= 2 else {
+      throw ValidationError("--top must be at least 2 (the 2-D landscape uses two eigenvectors)")
+    }
+    guard tolerance > 0 && tolerance < 1 else {
+      throw ValidationError("--tolerance must be in (0, 1)")
+    }
+    guard targetError >= 0 else { throw ValidationError("--target-error must be >= 0") }
+    guard maxProbes >= 2 else { throw ValidationError("--max-probes must be at least 2") }
+    guard steps >= 2, probes >= 1 else {
+      throw ValidationError("--steps must be >= 2 and --probes >= 1")
+    }
+    guard grid >= 3, grid2D >= 3, grid <= 401, grid2D <= 201 else {
+      throw ValidationError("--grid must be in 3...401 and --grid-2d in 3...201")
+    }
+    guard radius > 0 && radius.isFinite else { throw ValidationError("--radius must be positive") }
+    try options.reject(perLayerIn: Self.name)
+    if options.analysis.parameterPattern != nil {
+      throw ValidationError("the report covers all parameters: --parameters does not apply")
+    }
+  }
+
+  func execute<Scalar: TensorScalar>(
+    _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> CommandResult {
+    let hessian = try context.hessian(workload)
+    let n = hessian.dimension
+    guard top < n else {
+      throw CLIError("report: --top \(top) needs fewer than the model's \(n) parameters")
+    }
+    var generator = SeededGenerator(seed: context.seed)
+    let observed = ObservedOperator(base: hessian, progress: context.progress)
+
+    context.progress.begin("report 1/5: top \(top) eigenvalues (Lanczos)", total: 1000)
+    let eigen = try eigenpairs(
+      of: observed, count: top, tolerance: tolerance, maxMatvecs: 1000, using: &generator)
+    context.progress.end(
+      "report 1/5: eigenvalues \(eigen.eigenvalues.map(format).joined(separator: ", ")) "
+        + "in \(eigen.matvecCount) HVPs")
+
+    context.progress.begin("report 2/5: trace (Hutchinson)", total: maxProbes)
+    let trace = try hutchinsonTrace(
+      of: observed, targetRelativeError: targetError, maxMatvecs: maxProbes, using: &generator)
+    context.progress.end(
+      "report 2/5: trace \(format(trace.estimate)) ± \(format(trace.standardError))")
+
+    let steps = Swift.min(self.steps, n)
+    context.progress.begin("report 3/5: spectral density", total: steps * probes)
+    let density = try spectralDensity(
+      of: observed, lanczosSteps: steps, probeCount: probes, using: &generator)
+    context.progress.end("report 3/5: density from \(density.matvecCount) HVPs")
+
+    context.progress.begin("report 4/5: per-layer top eigenvalue and trace")
+    let layers = try perLayerCurvature(
+      model: workload.model, loss: workload.loss, data: workload.data, eigenvalueCount: 1,
+      tolerance: tolerance, traceTargetRelativeError: targetError, traceMaxMatvecs: maxProbes,
+      includeFull: false, method: context.method, seed: context.seed, checkDeterminism: false)
+    context.progress.end("report 4/5: \(layers.layers.count) layers in \(layers.hvpCount) HVPs")
+
+    let vector = { (i: Int) -> LandscapeDirection<Scalar> in
+      .vector(
+        eigen.eigenvectors.slice(i..<i + 1, alongAxis: 0).reshaped(to: [n]),
+        label: "eigenvector \(i + 1) (λ = \(format(eigen.eigenvalues[i])))")
+    }
+    let curves = try landscape1D(
+      workload,
+      directions: [
+        vector(0), .filterNormalizedRandom(includeBiasesAndBatchNorm: false), .gradient,
+      ],
+      grid: LandscapeGrid(-radius...radius, pointCount: grid), context: context)
+    let surface = try landscape2D(
+      workload, directions: [vector(0), vector(1)],
+      grid: LandscapeGrid(-radius...radius, pointCount: grid2D), context: context)
+
+    let plots = ReportPlots(
+      density: Charts.density(density, title: workload.title, topEigenvalues: eigen.eigenvalues),
+      layers: Charts.layers(layers.layers),
+      landscape1D: Charts.landscape1D(curves, title: workload.title),
+      landscape2D: Charts.landscape2D(surface, title: workload.title))
+    let hvps =
+      eigen.matvecCount + trace.matvecCount + density.matvecCount + layers.hvpCount
+    let html = ReportPage(
+      workload: workload.title, fields: workload.fields, eigen: eigen, trace: trace,
+      density: density, layers: layers.layers, curves: curves, surface: surface, plots: plots,
+      seed: context.seed, hvpCount: hvps
+    ).html()
+    let directory = URL(fileURLWithPath: out)
+    var files = plots.files.map {
+      (directory.appendingPathComponent($0.name).path, Data($0.svg.utf8))
+    }
+    files.append((directory.appendingPathComponent("report.html").path, Data(html.utf8)))
+    let traceResult = TraceResult(trace)
+    return CommandResult(
+      fields: [
+        "scope": "full",
+        "parameter_count": .integer(n),
+        "eigen": [
+          "eigenvalues": .numbers(eigen.eigenvalues), "residuals": .numbers(eigen.residuals),
+          "relative_residuals": .numbers(eigen.relativeResiduals),
+          "converged": .booleans(eigen.converged), "tolerance": .number(tolerance),
+          "hvp_count": .integer(eigen.matvecCount),
+        ],
+        "trace": [
+          "trace": .number(traceResult.trace), "standard_error": .number(traceResult.standardError),
+          "converged": .bool(traceResult.converged), "method": .string(traceResult.method.rawValue),
+          "hvp_count": .integer(traceResult.hvpCount),
+        ],
+        "density": densityJSON(density, scope: "full"),
+        "layers": .array(layers.layers.map(layerJSON)),
+        "landscape_1d": curvesJSON(curves),
+        "landscape_2d": surfaceJSON(surface),
+        "hvp_count": .integer(hvps),
+        "files": .strings(plots.files.map(\.name) + ["report.html", "report.json"]),
+      ],
+      files: files,
+      summary: "report written to \(out)/report.html (\(hvps) HVPs)")
+  }
+}

@@ -1,0 +1,154 @@
+// The report's plots as files and its HTML page: every plot inline (so the page stands alone)
+// and linked to its SVG file, with the numbers and their accuracy evidence in tables.
+
+import Foundation
+import HessianAnalysis
+import MatrixFree
+import Plots
+import TensorCore
+import TensorIO
+
+/// The four plots of a report and their file names.
+struct ReportPlots {
+  var density: DensityChart
+  var layers: BarChart
+  var landscape1D: LineChart
+  var landscape2D: HeatMap
+
+  /// `(file name, SVG)` for each plot, in report order.
+  var files: [(name: String, svg: String)] {
+    [
+      ("density.svg", density.svg()), ("layers.svg", layers.svg()),
+      ("landscape-1d.svg", landscape1D.svg()), ("landscape-2d.svg", landscape2D.svg()),
+    ]
+  }
+}
+
+/// The HTML page of a report.
+struct ReportPage<Scalar: TensorScalar> {
+  var workload: String
+  var fields: JSONDocument
+  var eigen: EigenResult<Scalar>
+  var trace: TraceEstimate
+  var density: SpectralDensity
+  var layers: [CurvatureSummary]
+  var curves: [LossLandscape]
+  var surface: LossLandscape
+  var plots: ReportPlots
+  var seed: UInt64
+  var hvpCount: Int
+
+  func html() -> String {
+    let svgs = Dictionary(uniqueKeysWithValues: plots.files.map { ($0.name, $0.svg) })
+    func figure(_ name: String, _ caption: String) -> HTMLReport.Block {
+      .figure(.inline(svgs[name]!, caption: caption, linkedPath: name))
+    }
+    var model: [HTMLReport.KeyValue] = []
+    if case .object(let members) = fields {
+      for m in members {
+        switch m.value {
+        case .string(let s):
+          model.append(.init(m.key.replacingOccurrences(of: "_", with: " "), .text(s)))
+        case .integer(let i):
+          model.append(.init(m.key.replacingOccurrences(of: "_", with: " "), .integer(i)))
+        case .number(let x):
+          model.append(.init(m.key.replacingOccurrences(of: "_", with: " "), .number(x)))
+        case .array(let a):
+          let text = a.map { if case .integer(let i) = $0 { String(i) } else { "?" } }
+          model.append(.init(m.key, .text(text.joined(separator: ", "))))
+        default: continue
+        }
+      }
+    }
+    model.append(.init("seed", .text(String(seed))))
+    model.append(.init("Hessian-vector products", .integer(hvpCount)))
+    let eigenRows: [[HTMLReport.Value]] = eigen.eigenvalues.indices.map { i in
+      [
+        .integer(i + 1), .number(eigen.eigenvalues[i]), .number(eigen.relativeResiduals[i]),
+        .flag(eigen.converged[i]),
+      ]
+    }
+    let layerRows: [[HTMLReport.Value]] = layers.map { s in
+      [
+        .text(s.name), .integer(s.parameterCount), .number(s.eigenvalues.first ?? .nan),
+        .text(s.eigenMethod), .number(s.trace.trace), .number(s.trace.standardError),
+      ]
+    }
+    let report = HTMLReport(
+      title: "Hessian report",
+      subtitle: workload,
+      sections: [
+        .init("Model and data", [.keyValues(model)]),
+        .init(
+          "Top eigenvalues of the full Hessian",
+          [
+            .paragraph(
+              "Lanczos with full reorthogonalization; each pair is checked with one more product. "
+                + "The relative residual is ||Hv − λv|| / |λ|; a pair has converged when it is at "
+                + "most \(NumberFormat.compact(eigen.tolerance, significantDigits: 3)). "
+                + "\(eigen.matvecCount) Hessian-vector products."),
+            .table(
+              .init(header: ["#", "eigenvalue", "relative residual", "converged"], rows: eigenRows)),
+          ]),
+        .init(
+          "Trace",
+          [
+            .keyValues([
+              .init("trace (Hutchinson)", .number(trace.estimate)),
+              .init("standard error", .number(trace.standardError)),
+              .init("target reached", .flag(trace.converged)),
+              .init("probes", .integer(trace.sampleCount)),
+              .init("trace from the density (SLQ)", .number(density.traceEstimate)),
+            ])
+          ]),
+        .init(
+          "Eigenvalue spectral density",
+          [
+            figure(
+              "density.svg",
+              "Stochastic Lanczos quadrature: \(density.probeCount) probe(s) × "
+                + "\(density.lanczosSteps) steps, Gaussian width "
+                + "\(NumberFormat.compact(density.kernelWidth, significantDigits: 3)); "
+                + "dashed lines: the top eigenvalues.")
+          ]),
+        .init(
+          "Per-layer curvature",
+          [
+            .paragraph(
+              "Each layer's own diagonal block of the Hessian. These are not the full "
+                + "Hessian's eigenvalues: the full Hessian couples layers through its "
+                + "off-diagonal blocks, so its top eigenvalue can exceed every layer's."),
+            figure("layers.svg", "Top eigenvalue and trace of each layer's block."),
+            .table(
+              .init(
+                header: ["layer", "parameters", "top eigenvalue", "method", "trace", "± s.e."],
+                rows: layerRows)),
+          ]),
+        .init(
+          "Loss landscape",
+          [
+            figure(
+              "landscape-1d.svg",
+              "Loss along the top eigenvector, a filter-normalized random direction and the "
+                + "gradient; direction norms "
+                + curves.map { NumberFormat.compact($0.directionNorms[0], significantDigits: 3) }
+                .joined(separator: ", ") + "."),
+            figure(
+              "landscape-2d.svg",
+              "Loss on the plane of the top two eigenvectors (\(surface.alphas.count) × "
+                + "\(surface.betas.count) points)."),
+          ]),
+        .init(
+          "Reproduce",
+          [.code(CommandLine.arguments.map(shellQuoted).joined(separator: " "))]),
+      ])
+    return report.html()
+  }
+}
+
+/// `argument` quoted for a POSIX shell when it needs it.
+func shellQuoted(_ argument: String) -> String {
+  let plain = argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@".contains($0) }
+  return plain && !argument.isEmpty
+    ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
