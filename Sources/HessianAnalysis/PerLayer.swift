@@ -50,7 +50,9 @@ extension HessianOperator {
 /// For each layer (``LayerGroup``) the operator is that layer's diagonal block. Its top
 /// `eigenvalueCount` eigenvalues come from Lanczos
 /// (``eigenpairs(of:count:which:tolerance:maxMatvecs:blockSize:basisSize:startingBlock:using:)``)
-/// and its trace from Hutchinson with the standard-error stop rule, except for blocks of at
+/// and its trace from Hutch++ (a sketch of `max(4, 2 eigenvalueCount)` directions taken
+/// exactly, Hutchinson on the rest, stopping on the standard error: a Hessian's few outlying
+/// eigenvalues dominate its trace and Hutchinson's variance alike), except for blocks of at
 /// most `denseThreshold` parameters, which are assembled densely from `n` products and
 /// decomposed exactly (cheaper than an iterative method and exact). The full Hessian gets the
 /// same treatment when `includeFull` is true: the full and per-layer numbers answer different
@@ -71,8 +73,8 @@ extension HessianOperator {
 ///   - eigenvalueCount: top eigenvalues per Hessian (default 1; fewer for smaller blocks).
 ///   - tolerance: Lanczos' relative residual tolerance (default `1e-3`).
 ///   - maxMatvecs: Lanczos' budget per Hessian (default 1000).
-///   - traceTargetRelativeError: Hutchinson's target standard error (default `1e-2`).
-///   - traceMaxMatvecs: Hutchinson's budget per Hessian (default 1000).
+///   - traceTargetRelativeError: the trace's target relative standard error (default `1e-2`).
+///   - traceMaxMatvecs: the trace's budget per Hessian, sketch included (default 1000).
 ///   - denseThreshold: blocks of at most this many parameters are decomposed densely (default 32).
 ///   - includeFull: also summarize the full Hessian (default true).
 ///   - method: exact (default) or finite-difference products.
@@ -147,10 +149,11 @@ func summarize<Scalar>(
     (eigenvalues, residuals, converged) = (result.eigenvalues, result.residuals, result.converged)
     eigenMethod = "lanczos"
     eigenCost = result.matvecCount
+    let sketch = Swift.min(n - 1, Swift.max(4, 2 * count))
     trace = TraceResult(
-      try hutchinsonTrace(
-        of: hessian, targetRelativeError: traceTarget, maxMatvecs: traceMaxMatvecs,
-        using: &generator))
+      try hutchPlusPlusTrace(
+        of: hessian, lowRankDimension: sketch, targetRelativeError: traceTarget,
+        maxMatvecs: Swift.max(traceMaxMatvecs, 2 * sketch + 2), using: &generator))
   }
   return CurvatureSummary(
     scope: hessian.scope, name: name, parameterNames: hessian.segments.map(\.name),
