@@ -56,7 +56,7 @@ struct Density: AnalysisCommand {
     context.progress.end("density: \(density.matvecCount) HVPs")
     var files: [(String, Data)] = []
     if let plot {
-      files.append((plot, Data(Charts.density(density, title: workload.title).svg().utf8)))
+      files.append((plot, Data(Charts.density(density).svg().utf8)))
     }
     let largest = density.nodes.compactMap { $0.max() }.max() ?? .nan
     let smallest = density.nodes.compactMap { $0.min() }.min() ?? .nan

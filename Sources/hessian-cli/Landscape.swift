@@ -88,7 +88,7 @@ struct Landscape: AnalysisCommand {
         workload, directions: directions(pair), grid: axis, context: context)
       var files: [(String, Data)] = []
       if let plot {
-        files.append((plot, Data(Charts.landscape2D(surface, title: workload.title).svg().utf8)))
+        files.append((plot, Data(Charts.landscape2D(surface).svg().utf8)))
       }
       return CommandResult(
         fields: surfaceJSON(surface), files: files,
@@ -98,7 +98,7 @@ struct Landscape: AnalysisCommand {
       workload, directions: directions(kinds), grid: axis, context: context)
     var files: [(String, Data)] = []
     if let plot {
-      files.append((plot, Data(Charts.landscape1D(curves, title: workload.title).svg().utf8)))
+      files.append((plot, Data(Charts.landscape1D(curves).svg().utf8)))
     }
     return CommandResult(
       fields: curvesJSON(curves), files: files,

@@ -15,8 +15,9 @@ struct Report: AnalysisCommand {
   static let configuration = CommandConfiguration(
     abstract: "The standard analysis, written as JSON, SVG plots and an HTML report.",
     discussion: """
-      Runs: the top eigenvalues (Lanczos), the trace (Hutchinson), the spectral density \
-      (stochastic Lanczos quadrature), each layer's top eigenvalue and trace, the loss along \
+      Runs: the top eigenvalues (Lanczos), the trace (Hutch++), the spectral density \
+      (stochastic Lanczos quadrature), each layer's top eigenvalue and trace (dense for layers \
+      of at most 256 parameters), the loss along \
       the top eigenvector, a random direction and the gradient, and the loss on the plane of \
       the top two eigenvectors. Nothing is written until all of it has succeeded.
 
@@ -101,9 +102,12 @@ struct Report: AnalysisCommand {
       "report 1/5: eigenvalues \(eigen.eigenvalues.map(format).joined(separator: ", ")) "
         + "in \(eigen.matvecCount) HVPs")
 
-    context.progress.begin("report 2/5: trace (Hutchinson)", total: maxProbes)
-    let trace = try hutchinsonTrace(
-      of: observed, targetRelativeError: targetError, maxMatvecs: maxProbes, using: &generator)
+    let outputs = workload.model(workload.inputs.slice(0..<1, alongAxis: 0)).count
+    let sketch = Swift.min(n - 1, Swift.max(top, outputs))
+    context.progress.begin("report 2/5: trace (Hutch++, sketch \(sketch))", total: maxProbes)
+    let trace = try hutchPlusPlusTrace(
+      of: observed, lowRankDimension: sketch, targetRelativeError: targetError,
+      maxMatvecs: Swift.max(maxProbes, 2 * sketch + 2), using: &generator)
     context.progress.end(
       "report 2/5: trace \(format(trace.estimate)) ± \(format(trace.standardError))")
 
@@ -117,7 +121,8 @@ struct Report: AnalysisCommand {
     let layers = try perLayerCurvature(
       model: workload.model, loss: workload.loss, data: workload.data, eigenvalueCount: 1,
       tolerance: tolerance, traceTargetRelativeError: targetError, traceMaxMatvecs: maxProbes,
-      includeFull: false, method: context.method, seed: context.seed, checkDeterminism: false)
+      denseThreshold: 256, includeFull: false, method: context.method, seed: context.seed,
+      checkDeterminism: false)
     context.progress.end("report 4/5: \(layers.layers.count) layers in \(layers.hvpCount) HVPs")
 
     let vector = { (i: Int) -> LandscapeDirection<Scalar> in
@@ -136,10 +141,10 @@ struct Report: AnalysisCommand {
       grid: LandscapeGrid(-radius...radius, pointCount: grid2D), context: context)
 
     let plots = ReportPlots(
-      density: Charts.density(density, title: workload.title, topEigenvalues: eigen.eigenvalues),
+      density: Charts.density(density, topEigenvalues: eigen.eigenvalues),
       layers: Charts.layers(layers.layers),
-      landscape1D: Charts.landscape1D(curves, title: workload.title),
-      landscape2D: Charts.landscape2D(surface, title: workload.title))
+      landscape1D: Charts.landscape1D(curves),
+      landscape2D: Charts.landscape2D(surface))
     let hvps =
       eigen.matvecCount + trace.matvecCount + density.matvecCount + layers.hvpCount
     let html = ReportPage(

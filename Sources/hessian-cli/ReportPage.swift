@@ -94,10 +94,11 @@ struct ReportPage<Scalar: TensorScalar> {
           "Trace",
           [
             .keyValues([
-              .init("trace (Hutchinson)", .number(trace.estimate)),
+              .init("trace (Hutch++)", .number(trace.estimate)),
               .init("standard error", .number(trace.standardError)),
               .init("target reached", .flag(trace.converged)),
-              .init("probes", .integer(trace.sampleCount)),
+              .init("sketch dimension", .integer(trace.lowRankDimension)),
+              .init("Hessian-vector products", .integer(trace.matvecCount)),
               .init("trace from the density (SLQ)", .number(density.traceEstimate)),
             ])
           ]),

@@ -86,7 +86,7 @@ struct ModelOptions: ParsableArguments {
   var precision: Precision = .single
 
   @Option(help: "Training steps of the built-in model (Adam, full batch).")
-  var trainSteps: Int = 1500
+  var trainSteps: Int = 1000
 
   /// The parsed widths.
   func parsedWidths() throws -> [Int] {

@@ -24,8 +24,8 @@ struct Trace: AnalysisCommand {
       trace of a --low-rank sketch exactly, then runs Hutchinson on the rest: fewer products \
       when a few eigenvalues dominate.
 
-      --per-layer estimates every layer's block trace from one run on the full Hessian. \
-      --activations gives the trace of the Hessian with respect to each layer's output \
+      --per-layer estimates every layer's block trace from one Hutchinson run on the full \
+      Hessian. --activations gives the trace of the Hessian with respect to each layer's output \
       (PyHessian's activation traces), for the layers named by --layers or all of them.
 
       JSON: trace, standard_error, hvp_count, sample_count, converged, method, seconds, seed, \
@@ -34,8 +34,8 @@ struct Trace: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
-  @Option(help: "The estimator.")
-  var method: TraceMethodName = .hutchinson
+  @Option(help: "The estimator (hutch++ needs far fewer products when a few eigenvalues dominate).")
+  var method: TraceMethodName = .hutchPlusPlus
 
   @Option(help: "Stop when standard error <= target-error x |trace|.")
   var targetError: Double = 0.01
@@ -73,8 +73,8 @@ struct Trace: AnalysisCommand {
       throw ValidationError("--activations cannot be combined with --per-layer or --parameters")
     }
     if layers != nil && !activations { throw ValidationError("--layers needs --activations") }
-    if method == .hutchPlusPlus && (activations || options.analysis.perLayer) {
-      throw ValidationError("--method hutch++ applies to the whole Hessian only")
+    if method == .hutchPlusPlus && lowRank != nil && (activations || options.analysis.perLayer) {
+      throw ValidationError("--low-rank applies to the whole Hessian only")
     }
   }
 

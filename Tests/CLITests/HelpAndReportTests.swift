@@ -116,7 +116,7 @@ struct ReportTests {
       SVGProbe.parse(Data(contentsOf: URL(fileURLWithPath: out + "/landscape-1d.svg"))))
     #expect(curves.texts.contains { $0.hasPrefix("eigenvector 1") })
     #expect(curves.texts.contains("gradient"))
-    #expect(curves.texts.contains("filter-normalized random"))
+    #expect(curves.texts.contains { $0.hasPrefix("filter-normalized random (‖d‖ = ") })
     let bars = try #require(
       SVGProbe.parse(Data(contentsOf: URL(fileURLWithPath: out + "/layers.svg"))))
     #expect(["0", "2", "4"].allSatisfy { bars.texts.contains($0) })
