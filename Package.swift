@@ -83,7 +83,7 @@ let package = Package(
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
     .testTarget(
       name: "CLITests",
-      dependencies: ["hessian-cli", "TensorIO", "TensorCore", "MatrixFree"],
+      dependencies: ["hessian-cli", "TensorIO", "TensorCore", "MatrixFree", "NeuralNetworks"],
       exclude: ["Snapshots"]),
   ]
 )

@@ -1,0 +1,62 @@
+// The command on models and data saved by PyTorch (Tests/Fixtures, made by
+// Scripts/generate_fixtures.py): state dicts and data files load by their PyTorch names, and
+// `hessian hvp` reproduces PyTorch's float64 double-backward products and loss.
+
+import Foundation
+import NeuralNetworks
+import TensorCore
+import TensorIO
+import Testing
+
+@Suite("hessian on PyTorch-saved models (fixtures)", .serialized)
+struct PyTorchFixtureCommandTests {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+  /// Runs `hessian hvp` on fixture `name` along its `direction.*` and compares with `hvp.*`.
+  func check(_ name: String, modelArguments: [String], parameterNames: [String], loss: Double)
+    throws
+  {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let data = try Safetensors.read(
+      contentsOf: Self.fixtures.appendingPathComponent("\(name).data.safetensors"))
+    func flat(_ prefix: String) throws -> Tensor<Double> {
+      let parts = try parameterNames.map {
+        try data.tensor(named: "\(prefix).\($0)").floatingPoint(as: Double.self).scalars
+      }
+      return Tensor(parts.flatMap { $0 })
+    }
+    try NumPy.write(StoredTensor(try flat("direction")), to: scratch.url.appendingPathComponent("v.npy"))
+    let run = try CLI.run(
+      ["hvp"] + modelArguments + [
+        "--weights", Self.fixtures.appendingPathComponent("\(name).weights.safetensors").path,
+        "--inputs", Self.fixtures.appendingPathComponent("\(name).data.safetensors").path,
+        "--vector", scratch.path("v.npy"), "--out", scratch.path("hv.npy"),
+        "--precision", "double", "--quiet",
+      ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let json = try run.json()
+    #expect(abs((json.number("loss") ?? 0) - loss) <= 1e-9 * abs(loss), "\(json["loss"] ?? "")")
+    let hv = try NumPy.read(contentsOf: scratch.url.appendingPathComponent("hv.npy"))
+      .floatingPoint(as: Double.self)
+    let expected = try flat("hvp")
+    let scale = Double(expected.abs().max())
+    let error = Double((hv - expected).abs().max())
+    #expect(error <= 1e-8 * scale, "\(name): max |Hv - PyTorch| = \(error), scale \(scale)")
+  }
+
+  @Test func mlpTanhMatchesPyTorch() throws {
+    try check(
+      "mlp_tanh",
+      modelArguments: ["--model", "mlp", "--widths", "5,7,3", "--activation", "tanh"],
+      parameterNames: ["0.weight", "0.bias", "2.weight", "2.bias"], loss: 1.0061017014344988)
+  }
+
+  @Test func resnet20MatchesPyTorch() throws {
+    let names = Model<Double>(ResNet(depth: 20)).parameters.names
+    try check(
+      "resnet20", modelArguments: ["--model", "resnet20"], parameterNames: names,
+      loss: 2.2644648525268734)
+  }
+}
