@@ -3,6 +3,7 @@
 // `hessian hvp` reproduces PyTorch's float64 double-backward products and loss.
 
 import Foundation
+import HessianAnalysis
 import NeuralNetworks
 import TensorCore
 import TensorIO
@@ -27,7 +28,8 @@ struct PyTorchFixtureCommandTests {
       }
       return Tensor(parts.flatMap { $0 })
     }
-    try NumPy.write(StoredTensor(try flat("direction")), to: scratch.url.appendingPathComponent("v.npy"))
+    try NumPy.write(
+      StoredTensor(try flat("direction")), to: scratch.url.appendingPathComponent("v.npy"))
     let run = try CLI.run(
       ["hvp"] + modelArguments + [
         "--weights", Self.fixtures.appendingPathComponent("\(name).weights.safetensors").path,
@@ -58,5 +60,40 @@ struct PyTorchFixtureCommandTests {
     try check(
       "resnet20", modelArguments: ["--model", "resnet20"], parameterNames: names,
       loss: 2.2644648525268734)
+  }
+
+  @Test func eigenAndTraceAgreeWithTheLibrarysDenseHessian() throws {
+    let weights = Self.fixtures.appendingPathComponent("mlp_tanh.weights.safetensors")
+    let dataURL = Self.fixtures.appendingPathComponent("mlp_tanh.data.safetensors")
+    let arguments = [
+      "--model", "mlp", "--widths", "5,7,3", "--activation", "tanh", "--weights", weights.path,
+      "--inputs", dataURL.path, "--precision", "double", "--quiet",
+    ]
+    // The oracle: the library's dense Hessian (n products with identity columns) and LAPACK.
+    var model = Model<Double>(multilayerPerceptron(widths: [5, 7, 3], activation: .tanh))
+    try model.parameters.load(
+      stateDict: Safetensors.read(contentsOf: weights).floatingPointTensors(as: Double.self))
+    let data = try Safetensors.read(contentsOf: dataURL)
+    let hessian = try HessianOperator(
+      model: model, loss: .crossEntropy(.mean),
+      inputs: data.tensor(named: "inputs").floatingPoint(as: Double.self),
+      targets: .classes(try data.tensor(named: "labels").integers()))
+    let dense = try DenseHessian(of: hessian)
+    let spectrum = try dense.eigendecomposition().eigenvalues
+
+    let eigen = try CLI.run(
+      ["eigen", "--top", "3", "--bottom", "3", "--tolerance", "1e-9"] + arguments)
+    #expect(eigen.status == 0, "\(eigen.stderr)")
+    let expected = Array(spectrum.prefix(3)) + Array(spectrum.suffix(3))
+    #expect(close(try eigen.json().numbers("eigenvalues"), expected, rtol: 1e-7, atol: 1e-10))
+
+    let trace = try CLI.run(["trace", "--target-error", "0.001", "--max-probes", "60"] + arguments)
+    #expect(trace.status == 0, "\(trace.stderr)")
+    let json = try trace.json()
+    let estimate = try #require(json.number("trace"))
+    let error = try #require(json.number("standard_error"))
+    #expect(
+      abs(estimate - dense.trace) <= 4 * error + 1e-9 * abs(dense.trace),
+      "\(estimate) ± \(error) vs \(dense.trace)")
   }
 }

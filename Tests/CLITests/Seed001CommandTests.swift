@@ -216,7 +216,8 @@ struct Seed001CommandTests {
   }
 }
 
-@Suite("hessian per-layer, activation and finite-difference runs on the seed-001 network", .serialized)
+@Suite(
+  "hessian per-layer, activation and finite-difference runs on the seed-001 network", .serialized)
 struct Seed001VariantTests {
   @Test func perLayerTracesFromOneRunLandNearTheBlockTraces() throws {
     let scratch = try Scratch()
@@ -289,4 +290,20 @@ struct Seed001VariantTests {
 
 extension Dictionary where Key == String, Value == Any {
   func strings(_ key: String) -> [String] { self[key] as? [String] ?? [] }
+}
+
+extension Seed001VariantTests {
+  @Test func inputHessianByLanczosAboveTheDenseLimit() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let run = try CLI.run(
+      ["input-hessian", "--top", "1", "--dense-limit", "1"] + Seed001Files.arguments(in: scratch))
+    #expect(run.status == 0, "\(run.stderr)")
+    let json = try run.json()
+    #expect(json["method"] as? String == "lanczos")
+    #expect(close(json.numbers("eigenvalues"), [226], rtol: 1e-9, atol: 0))
+    let trace = try #require(json.number("trace"))
+    let error = try #require(json.number("standard_error"))
+    #expect(abs(trace - 226) <= 4 * error + 1e-9, "\(trace) ± \(error)")
+  }
 }
