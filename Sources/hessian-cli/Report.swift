@@ -60,6 +60,12 @@ struct Report: AnalysisCommand {
     help: "The landscapes span -radius...radius along each (unit or filter-normalized) direction.")
   var radius: Double = 1
 
+  @Option(
+    help: ArgumentHelp(
+      "Models with at most this many parameters also get the dense Hessian, to check the "
+        + "estimates against exact values (0 to skip)."))
+  var exactCheckLimit: Int = 2000
+
   var reportDirectory: String? { out }
 
   func validate() throws {
@@ -117,6 +123,17 @@ struct Report: AnalysisCommand {
       of: observed, lanczosSteps: steps, probeCount: probes, using: &generator)
     context.progress.end("report 3/5: density from \(density.matvecCount) HVPs")
 
+    var exact: ExactCheck?
+    if n <= exactCheckLimit {
+      context.progress.begin("report: dense Hessian for the exact check", total: n)
+      let dense = try DenseHessian(
+        of: observed, segments: hessian.segments, scope: hessian.scope)
+      let spectrum = try dense.eigendecomposition().eigenvalues
+      exact = ExactCheck(
+        eigenvalues: Array(spectrum.reversed().prefix(top)), trace: dense.trace, hvpCount: n)
+      context.progress.end("report: exact eigenvalues and trace from \(n) HVPs")
+    }
+
     context.progress.begin("report 4/5: per-layer top eigenvalue and trace")
     let layers = try perLayerCurvature(
       model: workload.model, loss: workload.loss, data: workload.data, eigenvalueCount: 1,
@@ -147,9 +164,11 @@ struct Report: AnalysisCommand {
       landscape2D: Charts.landscape2D(surface))
     let hvps =
       eigen.matvecCount + trace.matvecCount + density.matvecCount + layers.hvpCount
+      + (exact?.hvpCount ?? 0)
     let html = ReportPage(
       workload: workload.title, fields: workload.fields, eigen: eigen, trace: trace,
       density: density, layers: layers.layers, curves: curves, surface: surface, plots: plots,
+      exact: exact,
       seed: context.seed, hvpCount: hvps
     ).html()
     let directory = URL(fileURLWithPath: out)
@@ -174,6 +193,12 @@ struct Report: AnalysisCommand {
           "hvp_count": .integer(traceResult.hvpCount),
         ],
         "density": densityJSON(density, scope: "full"),
+        "exact": exact.map {
+          [
+            "eigenvalues": .numbers($0.eigenvalues), "trace": .number($0.trace),
+            "hvp_count": .integer($0.hvpCount),
+          ]
+        } ?? .null,
         "layers": .array(layers.layers.map(layerJSON)),
         "landscape_1d": curvesJSON(curves),
         "landscape_2d": surfaceJSON(surface),

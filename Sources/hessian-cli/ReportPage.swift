@@ -24,6 +24,14 @@ struct ReportPlots {
   }
 }
 
+/// Exact values from the dense Hessian, for small models.
+struct ExactCheck {
+  /// The largest eigenvalues, descending.
+  var eigenvalues: [Double]
+  var trace: Double
+  var hvpCount: Int
+}
+
 /// The HTML page of a report.
 struct ReportPage<Scalar: TensorScalar> {
   var workload: String
@@ -35,6 +43,7 @@ struct ReportPage<Scalar: TensorScalar> {
   var curves: [LossLandscape]
   var surface: LossLandscape
   var plots: ReportPlots
+  var exact: ExactCheck?
   var seed: UInt64
   var hvpCount: Int
 
@@ -66,8 +75,13 @@ struct ReportPage<Scalar: TensorScalar> {
       [
         .integer(i + 1), .number(eigen.eigenvalues[i]), .number(eigen.relativeResiduals[i]),
         .flag(eigen.converged[i]),
-      ]
+      ] + (exact.map { [.number($0.eigenvalues[i])] } ?? [])
     }
+    let exactNote =
+      exact == nil
+      ? ""
+      : " The last column is exact: the dense Hessian, assembled from \(exact!.hvpCount) "
+        + "products and decomposed by LAPACK, checks the estimates."
     let layerRows: [[HTMLReport.Value]] = layers.map { s in
       [
         .text(s.name), .integer(s.parameterCount), .number(s.eigenvalues.first ?? .nan),
@@ -86,21 +100,26 @@ struct ReportPage<Scalar: TensorScalar> {
               "Lanczos with full reorthogonalization; each pair is checked with one more product. "
                 + "The relative residual is ||Hv − λv|| / |λ|; a pair has converged when it is at "
                 + "most \(NumberFormat.compact(eigen.tolerance, significantDigits: 3)). "
-                + "\(eigen.matvecCount) Hessian-vector products."),
+                + "\(eigen.matvecCount) Hessian-vector products." + exactNote),
             .table(
-              .init(header: ["#", "eigenvalue", "relative residual", "converged"], rows: eigenRows)),
+              .init(
+                header: ["#", "eigenvalue", "relative residual", "converged"]
+                  + (exact == nil ? [] : ["exact"]), rows: eigenRows)),
           ]),
         .init(
           "Trace",
           [
-            .keyValues([
-              .init("trace (Hutch++)", .number(trace.estimate)),
-              .init("standard error", .number(trace.standardError)),
-              .init("target reached", .flag(trace.converged)),
-              .init("sketch dimension", .integer(trace.lowRankDimension)),
-              .init("Hessian-vector products", .integer(trace.matvecCount)),
-              .init("trace from the density (SLQ)", .number(density.traceEstimate)),
-            ])
+            .keyValues(
+              [
+                .init("trace (Hutch++)", .number(trace.estimate)),
+                .init("standard error", .number(trace.standardError)),
+                .init("target reached", .flag(trace.converged)),
+                .init("sketch dimension", .integer(trace.lowRankDimension)),
+                .init("Hessian-vector products", .integer(trace.matvecCount)),
+                .init(
+                  "trace from the density (SLQ, \(density.probeCount) probe(s): no error bar)",
+                  .number(density.traceEstimate)),
+              ] + (exact.map { [.init("exact trace (dense Hessian)", .number($0.trace))] } ?? []))
           ]),
         .init(
           "Eigenvalue spectral density",
