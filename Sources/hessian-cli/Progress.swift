@@ -19,7 +19,6 @@ final class Progress: @unchecked Sendable {
   private var estimate: String?
   private var phaseStart = DispatchTime.now()
   private var lastDraw: UInt64 = 0
-  private var drawnOnTerminal = false
 
   /// Progress for a run; `quiet` silences it.
   init(quiet: Bool) {
@@ -99,12 +98,20 @@ final class Progress: @unchecked Sendable {
   private func emit(_ line: String, final: Bool) {
     guard enabled else { return }
     if isTerminal {
-      let text = "\r\u{1B}[2K" + line + (final ? "\n" : "")
+      // A line wider than the terminal would wrap, and "\r" only returns to the last row.
+      let shown = final ? line : String(line.prefix(Swift.max(20, Self.terminalWidth() - 1)))
+      let text = "\r\u{1B}[2K" + shown + (final ? "\n" : "")
       FileHandle.standardError.write(Data(text.utf8))
-      drawnOnTerminal = !final
     } else {
       FileHandle.standardError.write(Data((line + "\n").utf8))
     }
+  }
+
+  /// The width of the terminal on stderr, 80 if unknown.
+  static func terminalWidth() -> Int {
+    var size = winsize()
+    guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+    return Int(size.ws_col)
   }
 
   /// `0.4 s`, `12 s`, `3 min 05 s`.
