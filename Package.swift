@@ -83,7 +83,9 @@ let package = Package(
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
     .testTarget(
       name: "CLITests",
-      dependencies: ["hessian-cli", "TensorIO", "TensorCore", "MatrixFree", "NeuralNetworks"],
+      dependencies: [
+        "hessian-cli", "TensorIO", "TensorCore", "MatrixFree", "NeuralNetworks", "_TestSupport",
+      ],
       exclude: ["Snapshots"]),
   ]
 )

@@ -6,6 +6,7 @@ import Foundation
 import TensorCore
 import TensorIO
 import Testing
+import _TestSupport
 
 /// The outcome of one run of `hessian`.
 struct CLIRun {
@@ -116,18 +117,9 @@ enum Seed001Files {
     ]
   }
 
-  /// The hand-worked Hessian over (w11, w12, w21, w22, v1, v2) (seeds/README.md).
-  static let hessian: [Double] = [
-    8, 8, 4, 4, 22, 20,
-    8, 8, 4, 4, 22, 20,
-    4, 4, 2, 2, 10, 12,
-    4, 4, 2, 2, 10, 12,
-    22, 22, 10, 10, 50, 50,
-    20, 20, 12, 12, 50, 50,
-  ]
-
-  /// Its eigenvalues, ascending (seeds/README.md).
-  static let eigenvalues = [-2.828427, -2.032250, 0, 0, 2.828427, 122.032250]
+  /// The hand-worked Hessian over (w11, w12, w21, w22, v1, v2) and its eigenvalues.
+  static let hessian = Seed001Oracle.hessian
+  static let eigenvalues = Seed001Oracle.eigenvalues
 
   /// The loss at parameters (w11, w12, w21, w22, v1, v2): ((v W x) - 14)^2 with x = (1, 1).
   static func loss(_ p: [Double]) -> Double {

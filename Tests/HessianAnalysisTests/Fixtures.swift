@@ -4,6 +4,7 @@ import Autodiff
 import HessianAnalysis
 import NeuralNetworks
 import TensorCore
+import _TestSupport
 
 /// The 2-2-1 linear network of seed notebook 001: nn.Linear(2, 2, bias=False) with
 /// W = [[2, 3], [4, 1]], then nn.Linear(2, 1, bias=False) with V = [2, 1]; x = [1, 1], y = 14,
@@ -27,21 +28,10 @@ enum Seed001 {
   static let loss = LossFunction.meanSquaredError(.sum)
 
   /// The hand-worked Hessian over (w1, w2, w3, w4, v1, v2), seeds/README.md.
-  static let hessian: [Double] = [
-    8, 8, 4, 4, 22, 20,
-    8, 8, 4, 4, 22, 20,
-    4, 4, 2, 2, 10, 12,
-    4, 4, 2, 2, 10, 12,
-    22, 22, 10, 10, 50, 50,
-    20, 20, 12, 12, 50, 50,
-  ]
+  static let hessian = Seed001Oracle.hessian
 
-  /// Its eigenvalues, ascending, in closed form: -2 sqrt 2, 60 - sqrt 3848, 0, 0, 2 sqrt 2,
-  /// 60 + sqrt 3848 (the README's -2.828427, -2.032250, 0, 0, 2.828427, 122.032250).
-  static let eigenvalues: [Double] = [
-    -2 * 2.0.squareRoot(), 60 - 3848.0.squareRoot(), 0, 0, 2 * 2.0.squareRoot(),
-    60 + 3848.0.squareRoot(),
-  ]
+  /// Its eigenvalues, ascending, in closed form.
+  static let eigenvalues = Seed001Oracle.eigenvalues
 }
 
 /// A tanh MLP of 1,794 parameters (widths [10, 40, 30, 4]) on 64 fixed samples of 4 classes.

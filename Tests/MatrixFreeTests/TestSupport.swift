@@ -4,6 +4,7 @@
 import MatrixFree
 import TensorCore
 import Testing
+import _TestSupport
 
 /// An orthogonal matrix whose rows are the eigenvectors of a random symmetric matrix (LAPACK
 /// dsyevd in Double), so that `Q diag(lambda) Qᵀ` has exactly the chosen spectrum.
@@ -71,11 +72,7 @@ struct KnownSpectrum<S: TensorScalar> {
 
 /// The seed-001 Hessian of the 2-2-1 linear net (seeds/README.md, computed exactly).
 func seedHessian<S: TensorScalar>(_: S.Type = S.self) -> Tensor<S> {
-  let rows: [[Double]] = [
-    [8, 8, 4, 4, 22, 20], [8, 8, 4, 4, 22, 20], [4, 4, 2, 2, 10, 12],
-    [4, 4, 2, 2, 10, 12], [22, 22, 10, 10, 50, 50], [20, 20, 12, 12, 50, 50],
-  ]
-  return Tensor(shape: [6, 6], scalars: rows.flatMap { $0 }.map { S($0) })
+  Seed001Oracle.hessianMatrix(S.self)
 }
 
 /// Rows of a [k, n] tensor as Double arrays.
