@@ -47,6 +47,8 @@ import TensorCore
 ///   - maxMatvecs: the budget of products (default 1000).
 ///   - blockSize: probes per block product (default 8).
 ///   - generator: the source of the probes.
+///   - progress: called after each block with the estimate, its standard error and the
+///     products expected to reach the target.
 /// - Returns: the estimate, its standard error and the cost.
 /// - Throws: an error of the operator or ``MatrixFreeError/nonFiniteProduct(matvecCount:)``.
 /// - Precondition: `maxMatvecs >= 2`, `minimumSampleCount >= 2`, `blockSize >= 1`,
@@ -59,7 +61,8 @@ import TensorCore
 public func hutchinsonTrace<Operator: LinearOperator>(
   of linearOperator: Operator, distribution: ProbeDistribution = .rademacher,
   targetRelativeError: Double = 1e-2, minimumSampleCount: Int = 10, maxMatvecs: Int = 1000,
-  blockSize: Int = 8, using generator: inout some RandomNumberGenerator
+  blockSize: Int = 8, using generator: inout some RandomNumberGenerator,
+  progress: ((ProgressReport) -> Void)? = nil
 ) throws -> TraceEstimate {
   precondition(maxMatvecs >= 2, "maxMatvecs must be at least 2, got \(maxMatvecs)")
   precondition(
@@ -70,7 +73,8 @@ public func hutchinsonTrace<Operator: LinearOperator>(
   let run = try sampleQuadraticForms(
     of: linearOperator, projectingOut: nil, offset: 0, distribution: distribution,
     targetRelativeError: targetRelativeError, minimumSampleCount: minimumSampleCount,
-    maxSamples: maxMatvecs, blockSize: blockSize, matvecsSoFar: 0, using: &generator)
+    maxSamples: maxMatvecs, blockSize: blockSize, matvecsSoFar: 0, using: &generator,
+    progress: progress)
   return TraceEstimate(
     estimate: run.statistics.mean, standardError: run.statistics.standardError,
     matvecCount: run.statistics.count, sampleCount: run.statistics.count,
@@ -79,12 +83,13 @@ public func hutchinsonTrace<Operator: LinearOperator>(
 
 /// Samples `zᵀ P A P z` (`P = I - Qᵀ Q` when `basis` holds the orthonormal rows `Q`, else `I`)
 /// in blocks until `standardError <= target * |offset + mean|` after the minimum count, or
-/// until `maxSamples` samples (one product each).
+/// until `maxSamples` samples (one product each). `progress` gets `offset + mean` after each
+/// block, with the products expected in all.
 func sampleQuadraticForms<Operator: LinearOperator>(
   of linearOperator: Operator, projectingOut basis: (RowBasis<Operator.Scalar>, Int)?,
   offset: Double, distribution: ProbeDistribution, targetRelativeError: Double,
   minimumSampleCount: Int, maxSamples: Int, blockSize: Int, matvecsSoFar: Int,
-  using generator: inout some RandomNumberGenerator
+  using generator: inout some RandomNumberGenerator, progress: ((ProgressReport) -> Void)? = nil
 ) throws -> (statistics: RunningStatistics, converged: Bool) {
   typealias S = Operator.Scalar
   let n = linearOperator.dimension
@@ -103,9 +108,23 @@ func sampleQuadraticForms<Operator: LinearOperator>(
         for i in 0..<k { statistics.add(Kernels.dot(zp + i * n, ap + i * n, count: n)) }
       }
     }
-    if statistics.count >= minimumSampleCount
-      && statistics.standardError <= targetRelativeError * Swift.abs(offset + statistics.mean)
-    {
+    let target = targetRelativeError * Swift.abs(offset + statistics.mean)
+    if let progress {
+      // The standard error falls as 1 / sqrt(samples): the count that reaches the target.
+      let ratio = statistics.standardError / target
+      let needed =
+        statistics.count < 2 || !ratio.isFinite
+        ? maxSamples
+        : Swift.min(
+          maxSamples,
+          Swift.max(statistics.count, Int((Double(statistics.count) * ratio * ratio).rounded(.up))))
+      progress(
+        ProgressReport(
+          matvecCount: matvecsSoFar + statistics.count, values: [offset + statistics.mean],
+          standardError: statistics.standardError,
+          expectedMatvecCount: matvecsSoFar + Swift.max(minimumSampleCount, needed)))
+    }
+    if statistics.count >= minimumSampleCount && statistics.standardError <= target {
       return (statistics, true)
     }
   }
