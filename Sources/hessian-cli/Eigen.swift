@@ -104,7 +104,7 @@ struct Eigen: AnalysisCommand {
     }
     var generator = SeededGenerator(seed: context.seed)
     let observed = ObservedOperator(base: hessian, progress: context.progress)
-    context.progress.begin("eigen: \(method.rawValue), \(label) of \(n)", total: maxHVPs)
+    context.progress.begin("eigen: \(method.rawValue), \(label) of \(n)", budget: maxHVPs)
     let result =
       switch method {
       case .lanczos:

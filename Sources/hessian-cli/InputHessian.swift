@@ -95,10 +95,11 @@ struct InputHessian: AnalysisCommand {
             + "--dense-limit \(denseLimit)")
       }
       var generator = SeededGenerator(seed: context.seed)
-      context.progress.begin("input-hessian: Lanczos top \(self.top) of \(n)", total: 1000)
+      context.progress.begin("input-hessian: Lanczos top \(self.top) of \(n)", budget: 1000)
       let eigen = try eigenpairs(of: observed, count: self.top, using: &generator)
-      context.progress.begin("input-hessian: Hutchinson trace", total: 1000)
-      let trace = try hutchinsonTrace(of: observed, using: &generator)
+      context.progress.begin("input-hessian: Hutchinson trace", budget: 1000)
+      let trace = try hutchinsonTrace(
+        of: observed, using: &generator, progress: context.progress.traceReporter)
       context.progress.end("input-hessian: \(eigen.matvecCount + trace.matvecCount) HVPs")
       top = eigen.eigenvalues
       hvps = eigen.matvecCount + trace.matvecCount

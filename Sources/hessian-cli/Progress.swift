@@ -14,6 +14,7 @@ final class Progress: @unchecked Sendable {
   private let lock = NSLock()
   private var task = ""
   private var total: Int?
+  private var budget: Int?
   private var unit = "HVPs"
   private var done = 0
   private var estimate: String?
@@ -26,11 +27,14 @@ final class Progress: @unchecked Sendable {
     isTerminal = isatty(STDERR_FILENO) == 1
   }
 
-  /// Starts a phase: `task` says what is computed, `total` how many `unit`s it needs at most.
-  func begin(_ task: String, total: Int? = nil, unit: String = "HVPs") {
+  /// Starts a phase: `task` says what is computed; `total` is how many `unit`s it needs (the
+  /// remaining time is then shown), `budget` how many it may use at most (an iterative method
+  /// that stops when converged).
+  func begin(_ task: String, total: Int? = nil, budget: Int? = nil, unit: String = "HVPs") {
     lock.withLock {
       self.task = task
       self.total = total
+      self.budget = budget
       self.unit = unit
       done = 0
       estimate = nil
@@ -40,11 +44,13 @@ final class Progress: @unchecked Sendable {
     }
   }
 
-  /// Records that `done` units are finished, with the current estimate if there is one.
-  func update(done: Int, estimate: String? = nil) {
+  /// Records that `done` units are finished, with the current estimate if there is one, and
+  /// the expected total when the method can predict it.
+  func update(done: Int, estimate: String? = nil, expectedTotal: Int? = nil) {
     lock.withLock {
       self.done = done
       if let estimate { self.estimate = estimate }
+      if let expectedTotal { self.total = expectedTotal }
       draw(force: false)
     }
   }
@@ -85,13 +91,14 @@ final class Progress: @unchecked Sendable {
     } else if done > 0 {
       parts.append("\(done) \(unit)")
     }
-    if let estimate { parts.append(estimate) }
     let seconds = elapsed
-    parts.append("\(Self.duration(seconds)) elapsed")
+    var time = "\(Self.duration(seconds))"
     if let total, done > 0, done < total {
       let remaining = seconds / Double(done) * Double(total - done)
-      parts.append("at most \(Self.duration(remaining)) left")
+      time += ", about \(Self.duration(remaining)) left"
     }
+    parts.append(time)
+    if let estimate { parts.append(estimate) }
     emit(parts.joined(separator: " · "), final: false)
   }
 
@@ -120,6 +127,29 @@ final class Progress: @unchecked Sendable {
     if seconds < 120 { return String(format: "%.0f s", seconds) }
     let whole = Int(seconds.rounded())
     return String(format: "%d min %02d s", whole / 60, whole % 60)
+  }
+}
+
+extension Progress {
+  /// Shows a trace estimator's running estimate, its standard error and the products it
+  /// expects to need.
+  var traceReporter: (ProgressReport) -> Void {
+    { report in
+      let value = report.values.first.map(format) ?? "?"
+      let error = report.standardError.map { " ± " + format($0) } ?? ""
+      self.update(
+        done: report.matvecCount, estimate: "trace ≈ \(value)\(error)",
+        expectedTotal: report.expectedMatvecCount)
+    }
+  }
+
+  /// Shows an eigensolver's current Ritz values and its largest relative residual.
+  var eigenReporter: (ProgressReport) -> Void {
+    { report in
+      let values = report.values.prefix(3).map(format).joined(separator: ", ")
+      let residual = report.relativeResidual.map { ", residual " + format($0) } ?? ""
+      self.update(done: report.matvecCount, estimate: "λ ≈ \(values)\(residual)")
+    }
   }
 }
 

@@ -101,7 +101,7 @@ struct Report: AnalysisCommand {
     var generator = SeededGenerator(seed: context.seed)
     let observed = ObservedOperator(base: hessian, progress: context.progress)
 
-    context.progress.begin("report 1/5: top \(top) eigenvalues (Lanczos)", total: 1000)
+    context.progress.begin("report 1/5: top \(top) eigenvalues (Lanczos)", budget: 1000)
     let eigen = try eigenpairs(
       of: observed, count: top, tolerance: tolerance, maxMatvecs: 1000, using: &generator)
     context.progress.end(
@@ -110,7 +110,7 @@ struct Report: AnalysisCommand {
 
     let outputs = workload.model(workload.inputs.slice(0..<1, alongAxis: 0)).count
     let sketch = Swift.min(n - 1, Swift.max(top, outputs))
-    context.progress.begin("report 2/5: trace (Hutch++, sketch \(sketch))", total: maxProbes)
+    context.progress.begin("report 2/5: trace (Hutch++, sketch \(sketch))", budget: maxProbes)
     let trace = try hutchPlusPlusTrace(
       of: observed, lowRankDimension: sketch, targetRelativeError: targetError,
       maxMatvecs: Swift.max(maxProbes, 2 * sketch + 2), using: &generator)

@@ -88,13 +88,14 @@ struct Trace: AnalysisCommand {
     var generator = SeededGenerator(seed: context.seed)
     let observed = ObservedOperator(base: hessian, progress: context.progress)
     let probes = ProbeDistribution(rawValue: distribution)!
-    context.progress.begin("trace: \(method.rawValue) over \(n) parameters", total: maxProbes)
+    context.progress.begin("trace: \(method.rawValue) over \(n) parameters", budget: maxProbes)
     let estimate: TraceEstimate
     switch method {
     case .hutchinson:
       estimate = try hutchinsonTrace(
         of: observed, distribution: probes, targetRelativeError: targetError,
-        maxMatvecs: maxProbes, blockSize: blockSize, using: &generator)
+        maxMatvecs: maxProbes, blockSize: blockSize, using: &generator,
+        progress: context.progress.traceReporter)
     case .hutchPlusPlus:
       let outputs = workload.model(workload.inputs.slice(0..<1, alongAxis: 0)).count
       let rank = lowRank ?? Swift.min(outputs, n - 1)
