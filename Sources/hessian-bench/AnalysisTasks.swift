@@ -12,6 +12,12 @@
 //                       trace-max64: the standard error after 64 probes predicts the probes
 //                       1% needs, (SE_64 / (0.01 |trace|))^2 * 64)
 //   density             SLQ, 100 steps, 1 probe
+//
+// Measured on the benchmark problem (seed 0): top1 16 HVPs, top5 22 (seeds 1, 2: 25, 22),
+// top5-b4 48, top5-b5 50, top5-b8 72. Trace after 64 probes: Hutchinson 17.6 +- 1.71,
+// Hutch++ r = 10: 19.3 +- 1.29, r = 32: 18.9 +- 1.25, so 1% standard error needs about
+// 6,000 HVPs with Hutchinson and 2,900 with Hutch++ (any r >= 10: about ten outliers, one
+// per class, above a flat bulk that carries most of ||H||_F).
 
 import Dispatch
 import HessianAnalysis
