@@ -54,16 +54,17 @@ theirs = last_json(f"{out}/pytorch-analysis.raw")["results"]
 json.dump(ours, open(f"{out}/ours-analysis.json", "w"), indent=1)
 json.dump(theirs, open(f"{out}/pytorch-analysis.json", "w"), indent=1)
 
-tasks = sorted({k[: -len("_s")] for k in ours if k.endswith("_s")})
-print(f"{'task':<14} {'ours s':>8} {'HVPs':>5}   {'reference':<16} {'s':>8} {'HVPs':>5} {'ratio':>6}")
+tasks = sorted(k[: -len("_hvps")] for k in ours if k.endswith("_hvps"))
+print(f"{'task':<18} {'ours s':>8} {'HVPs':>5}   {'reference':<16} {'s':>8} {'HVPs':>5} "
+      f"{'ref/ours':>8}")
 for task in tasks:
     kind = "trace" if task.startswith("trace") else task.split("-")[0]
     refs = [m for m in theirs if m.endswith("_" + kind) and "error" not in theirs[m]]
     s, h = ours[f"{task}_s"], ours[f"{task}_hvps"]
     if not refs:
-        print(f"{task:<14} {s:8.1f} {h:5d}")
+        print(f"{task:<18} {s:8.1f} {h:5d}")
     for m in refs:
         r = theirs[m]
-        print(f"{task:<14} {s:8.1f} {h:5d}   {m:<16} {r['seconds']:8.1f} {r['hvps']:5d} "
-              f"{r['seconds'] / s:5.1f}x")
+        print(f"{task:<18} {s:8.1f} {h:5d}   {m:<16} {r['seconds']:8.1f} {r['hvps']:5d} "
+              f"{r['seconds'] / s:7.2f}x")
 PY
