@@ -22,6 +22,9 @@ struct ThickRestartLanczos<S: TensorScalar> {
   let blockSize: Int
   let maxBasis: Int
   let basis: RowBasis<S>
+  /// Row i is A times basis row i, for i < applied: the products, kept so that the Ritz
+  /// vectors' products (A Vᵀ s = (A V)ᵀ s) and their true residuals cost no further product.
+  let products: RowBasis<S>
   /// Rows 0..<applied are the basis V whose products are known: H is applied x applied.
   private(set) var applied = 0
   /// Rows applied..<applied+pending are the next block U (orthonormal to V).
@@ -47,6 +50,7 @@ struct ThickRestartLanczos<S: TensorScalar> {
     self.blockSize = blockSize
     self.maxBasis = maxBasis
     basis = RowBasis(capacity: maxBasis + blockSize, dimension: dimension)
+    products = RowBasis(capacity: maxBasis, dimension: dimension)
     h = [Double](repeating: 0, count: maxBasis * maxBasis)
     coupling = [Double](repeating: 0, count: blockSize * maxBasis)
   }
@@ -83,6 +87,7 @@ struct ThickRestartLanczos<S: TensorScalar> {
     let n = dimension
     let ld = maxBasis
     let (accepted, r) = w.withMutableBase { wp in
+      Kernels.copy(from: wp, to: products.row(p), count: q * n)
       let reference = (0..<q).map { Kernels.dot(wp + $0 * n, wp + $0 * n, count: n).squareRoot() }
       let c = GramSchmidt.projectOut(
         wp, count: q, basis: basis, basisRows: total, recentRows: q + previousBlock)
@@ -155,6 +160,7 @@ struct ThickRestartLanczos<S: TensorScalar> {
       for j in 0..<k { s[l * k + j] = ritzCoefficients[l * p + indices[j]] }
     }
     basis.combineRowsInPlace(coefficients: s, rows: p, ldc: k, columns: k)
+    products.combineRowsInPlace(coefficients: s, rows: p, ldc: k, columns: k)
     basis.moveRows(from: p, to: k, count: pending)
     var newCoupling = [Double](repeating: 0, count: blockSize * ld)
     for i in 0..<pending {
@@ -178,7 +184,14 @@ struct ThickRestartLanczos<S: TensorScalar> {
   }
 
   /// The Ritz vectors `Vᵀ s_j` for `indices`, as rows of a `[indices.count, n]` tensor.
-  func ritzVectors(_ indices: [Int]) -> Tensor<S> {
+  func ritzVectors(_ indices: [Int]) -> Tensor<S> { combined(basis, indices) }
+
+  /// The products `A Vᵀ s_j = (A V)ᵀ s_j` of the Ritz vectors for `indices`, from the stored
+  /// products (no operator application).
+  func ritzProducts(_ indices: [Int]) -> Tensor<S> { combined(products, indices) }
+
+  /// `Rᵀ s_j` for the first `applied` rows `R` of `rows`, as rows of a tensor.
+  private func combined(_ rows: RowBasis<S>, _ indices: [Int]) -> Tensor<S> {
     let p = applied
     let k = indices.count
     var coefficients = [S](repeating: 0, count: k * p)
@@ -191,7 +204,7 @@ struct ThickRestartLanczos<S: TensorScalar> {
         guard let cBase = cp.baseAddress else { return }
         Tensor<S>.gemm(
           transposeA: false, transposeB: false, m: k, n: dimension, k: p,
-          a: cBase, lda: p, b: basis.base, ldb: dimension, c: out, ldc: dimension,
+          a: cBase, lda: p, b: rows.base, ldb: dimension, c: out, ldc: dimension,
           accumulate: false)
       }
     }

@@ -17,18 +17,34 @@ enum EigenVerification {
     64 * Double(S.ulpOfOne) * normEstimate
   }
 
-  /// Applies the operator once to the rows of `vectors`, normalizes them, and returns the
-  /// Rayleigh quotients, the true residuals and the convergence flags
+  /// Applies the operator once to the rows of `vectors` (one block product), normalizes them,
+  /// and returns the Rayleigh quotients, the true residuals and the convergence flags
   /// `residual <= max(tolerance |lambda|, floor)`, ordered as `order` asks.
   static func verify<Operator: LinearOperator>(
     _ vectors: Tensor<Operator.Scalar>, of linearOperator: Operator, tolerance: Double,
     normEstimate: Double, order: SpectrumEnd, matvecsSoFar: Int
   ) throws -> VerifiedPairs<Operator.Scalar> {
-    typealias S = Operator.Scalar
+    let products = try linearOperator.checkedApply(vectors, matvecsSoFar: matvecsSoFar)
+    return verify(
+      vectors, products: products, tolerance: tolerance, normEstimate: normEstimate,
+      order: order)
+  }
+
+  /// The same check from products already known: `products` holds `A y` for each row `y` of
+  /// `vectors` (Lanczos forms them from the stored products `A V` of its basis, by linearity,
+  /// so the check costs no further product). The residuals are true residuals of the returned
+  /// vectors, up to the rounding of that linear combination.
+  static func verify<S: TensorScalar>(
+    _ vectors: Tensor<S>, products: Tensor<S>, tolerance: Double, normEstimate: Double,
+    order: SpectrumEnd
+  ) -> VerifiedPairs<S> {
     let k = vectors.shape[0]
     let n = vectors.shape[1]
+    precondition(
+      products.shape == vectors.shape,
+      "products \(products.shape) must have the shape of the vectors \(vectors.shape)")
     var y = vectors
-    var ay = try linearOperator.checkedApply(y, matvecsSoFar: matvecsSoFar)
+    var ay = products
     var values = [Double](repeating: 0, count: k)
     var residuals = [Double](repeating: 0, count: k)
     y.withMutableBase { yp in

@@ -13,10 +13,11 @@ public enum EigenMethod: String, Codable, Sendable {
 
 /// Eigenpairs of a symmetric operator, each with its true residual and a convergence flag.
 ///
-/// Every number here was checked after the iteration with one block product `A Y` of the
-/// returned vectors: ``eigenvalues`` are the Rayleigh quotients `yᵀ A y` of the unit vectors
-/// `y`, ``residuals`` are `||A y - lambda y||`, and ``converged`` compares them with the
-/// tolerance. A `false` flag means the budget ran out first: the pair is the best found, not a
+/// Every number here was checked after the iteration with the products `A Y` of the returned
+/// vectors (power iteration: one more block product; Lanczos: the linear combination of the
+/// products of its basis, which costs none): ``eigenvalues`` are the Rayleigh quotients
+/// `yᵀ A y` of the unit vectors `y`, ``residuals`` are `||A y - lambda y||`, and ``converged``
+/// compares them with the tolerance. A `false` flag means the budget ran out first: the pair is the best found, not a
 /// converged one (SciPy raises `ArpackNoConvergence` carrying the same partial result).
 ///
 /// Equivalents: hessian-eigenthings `EigenResult(eigenvalues, eigenvectors, residuals,
@@ -32,7 +33,8 @@ public struct EigenResult<Scalar: TensorScalar>: Sendable {
   /// Whether each residual meets the test
   /// `residual <= max(tolerance * |lambda|, 64 * ulp * ||A||_est)` (see ``tolerance``).
   public var converged: [Bool]
-  /// The products with the operator spent, in vectors, including the final check.
+  /// The products with the operator spent, in vectors, including the final check (power
+  /// iteration; Lanczos' check needs none).
   public var matvecCount: Int
   /// Block products in the iteration (Lanczos steps, or power iterations summed over pairs).
   public var iterations: Int
