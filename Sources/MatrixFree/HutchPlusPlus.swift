@@ -76,6 +76,8 @@ public func hutchPlusPlusTrace<Operator: LinearOperator>(
 ///   - distribution: sketch and probe distribution (default Rademacher).
 ///   - blockSize: vectors per block product (default 8).
 ///   - generator: the source of the sketch and the probes.
+///   - progress: called after each block of probes with the estimate (sketch included), its
+///     standard error and the products expected to reach the target.
 /// - Returns: the estimate with its standard error and whether the target was met.
 /// - Throws: an error of the operator or ``MatrixFreeError/nonFiniteProduct(matvecCount:)``.
 /// - Precondition: `1 <= lowRankDimension < n`; `maxMatvecs >= 2 lowRankDimension + 2`;
@@ -85,7 +87,7 @@ public func hutchPlusPlusTrace<Operator: LinearOperator>(
   of linearOperator: Operator, lowRankDimension: Int, targetRelativeError: Double = 1e-2,
   minimumSampleCount: Int = 10, maxMatvecs: Int = 1000,
   distribution: ProbeDistribution = .rademacher, blockSize: Int = 8,
-  using generator: inout some RandomNumberGenerator
+  using generator: inout some RandomNumberGenerator, progress: ((ProgressReport) -> Void)? = nil
 ) throws -> TraceEstimate {
   let n = linearOperator.dimension
   precondition(
@@ -100,13 +102,13 @@ public func hutchPlusPlusTrace<Operator: LinearOperator>(
   return try hutchPlusPlus(
     of: linearOperator, lowRankDimension: lowRankDimension, distribution: distribution,
     targetRelativeError: targetRelativeError, minimumSampleCount: minimumSampleCount,
-    maxMatvecs: maxMatvecs, blockSize: blockSize, using: &generator)
+    maxMatvecs: maxMatvecs, blockSize: blockSize, using: &generator, progress: progress)
 }
 
 func hutchPlusPlus<Operator: LinearOperator>(
   of linearOperator: Operator, lowRankDimension r: Int, distribution: ProbeDistribution,
   targetRelativeError: Double, minimumSampleCount: Int, maxMatvecs: Int, blockSize: Int,
-  using generator: inout some RandomNumberGenerator
+  using generator: inout some RandomNumberGenerator, progress: ((ProgressReport) -> Void)? = nil
 ) throws -> TraceEstimate {
   typealias S = Operator.Scalar
   let n = linearOperator.dimension
@@ -148,7 +150,7 @@ func hutchPlusPlus<Operator: LinearOperator>(
     of: linearOperator, projectingOut: (q, rank), offset: lowRankTrace,
     distribution: distribution, targetRelativeError: targetRelativeError,
     minimumSampleCount: minimumSampleCount, maxSamples: maxMatvecs - matvecs,
-    blockSize: blockSize, matvecsSoFar: matvecs, using: &generator)
+    blockSize: blockSize, matvecsSoFar: matvecs, using: &generator, progress: progress)
   return TraceEstimate(
     estimate: lowRankTrace + run.statistics.mean, standardError: run.statistics.standardError,
     matvecCount: matvecs + run.statistics.count, sampleCount: run.statistics.count,

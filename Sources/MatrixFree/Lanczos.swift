@@ -75,6 +75,8 @@ import TensorCore
 ///     memory is `(2 basisSize + b) n` scalars (the basis and its products).
 ///   - startingBlock: an optional `[blockSize, n]` starting block (SciPy's `v0`).
 ///   - generator: the source of the random start and of replacement directions.
+///   - progress: called after each step with the wanted Ritz values and their largest
+///     estimated relative residual.
 /// - Returns: the pairs ordered as ``SpectrumEnd`` documents, with residuals and flags.
 /// - Throws: an error of the operator, ``MatrixFreeError/nonFiniteProduct(matvecCount:)``, or
 ///   ``MatrixFreeError/lapackFailure(routine:info:)``.
@@ -93,7 +95,8 @@ public func eigenpairs<Operator: LinearOperator>(
   of linearOperator: Operator, count: Int, which: SpectrumEnd = .largest,
   tolerance: Double = 1e-3, maxMatvecs: Int = 1000, blockSize: Int = 1, basisSize: Int? = nil,
   startingBlock: Tensor<Operator.Scalar>? = nil,
-  using generator: inout some RandomNumberGenerator
+  using generator: inout some RandomNumberGenerator,
+  progress: ((ProgressReport) -> Void)? = nil
 ) throws -> EigenResult<Operator.Scalar> {
   typealias S = Operator.Scalar
   let n = linearOperator.dimension
@@ -133,6 +136,12 @@ public func eigenpairs<Operator: LinearOperator>(
     let done = indices.allSatisfy {
       engine.residualEstimates[$0] <= Swift.max(tolerance * Swift.abs(values[$0]), floor)
     }
+    progress?(
+      ProgressReport(
+        matvecCount: engine.matvecCount, values: indices.map { values[$0] },
+        relativeResidual: indices.map {
+          engine.residualEstimates[$0] / Swift.max(Swift.abs(values[$0]), floor)
+        }.max()))
     if done || engine.pending == 0 { break }
     if engine.matvecCount + engine.pending > maxMatvecs { break }
     if engine.applied + engine.pending > maxBasis {

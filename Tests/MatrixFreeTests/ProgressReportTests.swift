@@ -4,6 +4,7 @@
 import MatrixFree
 import TensorCore
 import Testing
+import _TestSupport
 
 @Suite("Progress reports")
 struct ProgressReportTests {
@@ -29,5 +30,20 @@ struct ProgressReportTests {
       })
     // The target is out of reach in 64 products: the prediction says so (the whole budget).
     #expect(!result.converged && last.expectedMatvecCount == 64)
+  }
+
+  @Test func lanczosReportsRitzValuesThatEndAtItsEigenvalues() throws {
+    let a = DenseOperator(Tensor<Double>(shape: [6, 6], scalars: Seed001Oracle.hessian))
+    var reports: [ProgressReport] = []
+    var generator = SeededGenerator(seed: 5)
+    let result = try eigenpairs(of: a, count: 2, tolerance: 1e-8, using: &generator) {
+      reports.append($0)
+    }
+    #expect(!reports.isEmpty)
+    #expect(zip(reports, reports.dropFirst()).allSatisfy { $0.matvecCount < $1.matvecCount })
+    let last = try #require(reports.last)
+    #expect(last.matvecCount == result.matvecCount)
+    #expect(zip(last.values, result.eigenvalues).allSatisfy { abs($0 - $1) < 1e-8 })
+    #expect((last.relativeResidual ?? 1) <= 1e-8)
   }
 }
