@@ -110,7 +110,7 @@ struct Eigen: AnalysisCommand {
       case .lanczos:
         try eigenpairs(
           of: observed, count: count, which: which, tolerance: tolerance, maxMatvecs: maxHVPs,
-          blockSize: blockSize, using: &generator)
+          blockSize: blockSize, using: &generator, progress: context.progress.eigenReporter)
       case .power:
         try deflatedPowerIteration(
           of: observed, count: count, tolerance: tolerance,

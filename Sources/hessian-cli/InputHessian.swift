@@ -96,7 +96,9 @@ struct InputHessian: AnalysisCommand {
       }
       var generator = SeededGenerator(seed: context.seed)
       context.progress.begin("input-hessian: Lanczos top \(self.top) of \(n)", budget: 1000)
-      let eigen = try eigenpairs(of: observed, count: self.top, using: &generator)
+      let eigen = try eigenpairs(
+        of: observed, count: self.top, using: &generator,
+        progress: context.progress.eigenReporter)
       context.progress.begin("input-hessian: Hutchinson trace", budget: 1000)
       let trace = try hutchinsonTrace(
         of: observed, using: &generator, progress: context.progress.traceReporter)

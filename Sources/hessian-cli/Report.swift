@@ -103,7 +103,8 @@ struct Report: AnalysisCommand {
 
     context.progress.begin("report 1/5: top \(top) eigenvalues (Lanczos)", budget: 1000)
     let eigen = try eigenpairs(
-      of: observed, count: top, tolerance: tolerance, maxMatvecs: 1000, using: &generator)
+      of: observed, count: top, tolerance: tolerance, maxMatvecs: 1000, using: &generator,
+      progress: context.progress.eigenReporter)
     context.progress.end(
       "report 1/5: eigenvalues \(eigen.eigenvalues.map(format).joined(separator: ", ")) "
         + "in \(eigen.matvecCount) HVPs")
@@ -113,7 +114,8 @@ struct Report: AnalysisCommand {
     context.progress.begin("report 2/5: trace (Hutch++, sketch \(sketch))", budget: maxProbes)
     let trace = try hutchPlusPlusTrace(
       of: observed, lowRankDimension: sketch, targetRelativeError: targetError,
-      maxMatvecs: Swift.max(maxProbes, 2 * sketch + 2), using: &generator)
+      maxMatvecs: Swift.max(maxProbes, 2 * sketch + 2), using: &generator,
+      progress: context.progress.traceReporter)
     context.progress.end(
       "report 2/5: trace \(format(trace.estimate)) ± \(format(trace.standardError))")
 

@@ -106,7 +106,8 @@ struct Trace: AnalysisCommand {
       }
       estimate = try hutchPlusPlusTrace(
         of: observed, lowRankDimension: rank, targetRelativeError: targetError,
-        maxMatvecs: maxProbes, distribution: probes, blockSize: blockSize, using: &generator)
+        maxMatvecs: maxProbes, distribution: probes, blockSize: blockSize, using: &generator,
+        progress: context.progress.traceReporter)
     }
     context.progress.end(
       "trace: \(format(estimate.estimate)) ± \(format(estimate.standardError)) in "
