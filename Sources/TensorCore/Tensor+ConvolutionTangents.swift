@@ -32,6 +32,25 @@ extension Tensor {
     return k
   }
 
+  /// `[k, rows, 2 * columns]` whose slice `j` is `[a | b_j]`: the matrix `a` (`rows` rows,
+  /// `a.count / rows` columns) beside slice `j` of `b` (`[k] + a.shape`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  static func stackedColumns(_ a: Tensor, _ b: Tensor, rows: Int, k: Int) -> Tensor {
+    let columns = a.count / rows
+    let result = Tensor(uninitializedShape: [k, rows, 2 * columns])
+    let (pa, pb, pr) = (a.buffer.pointer, b.buffer.pointer, result.buffer.pointer)
+    for j in 0..<k {
+      for r in 0..<rows {
+        let row = pr + (j * rows + r) * 2 * columns
+        row.update(from: pa + r * columns, count: columns)
+        (row + columns).update(from: pb + (j * rows + r) * columns, count: columns)
+      }
+    }
+    return result
+  }
+
   /// `conv(dx, w) + conv(x, dw) + db` for `k` directions: `dx` is `[k, N, C, H, W]`, `dw` is
   /// `[k, O, C, kh, kw]` and `db` (a bias tangent) `[k, O]`; each may be nil, meaning zero;
   /// returns `[k, N, O, Ho, Wo]`.
@@ -52,56 +71,79 @@ extension Tensor {
     let imageSize = d.c * d.h * d.w
     let outSize = d.o * plane
     let result = Tensor(uninitializedShape: [k, d.n, d.o, d.oh, d.ow])
+    let flat = pointwise(g)
+    // Stride-1 same-width convolutions unfold into shifted copies (Tensor+ConvolutionRowShift)
+    // with kernels reordered to match; the others into im2col columns.
+    let plan = RowShiftPlan(geometry: g, channels: d.c, height: d.h, width: d.w)
+    let (kernel, kernelTangent) =
+      plan == nil ? (w, dw) : (w.rowShiftKernel(), dw?.rowShiftKernel())
+    let unit = plan?.inner ?? rows  // the inner dimension of one operand
+    let slab = (plan == nil ? 1 : g.kernelHeight) * d.o * unit  // one direction's kernel
+    let span = plan?.copySize ?? (flat ? 0 : rows * plane)  // one unfolded image
+    // With both tangents, direction j is one product over a stacked inner dimension:
+    // [w | dw_j] times [unfold(dx_j,n); unfold(x_n)], so the output block is written once
+    // instead of written and then read back for a second, accumulating product.
+    let stackedWeights: Tensor? =
+      dx != nil && dw != nil && !flat
+      ? stackedColumns(kernel, kernelTangent!, rows: slab / unit, k: k) : nil
     let px = UncheckedSendable(x.buffer.pointer)
     let pdx = UncheckedSendable(dx?.buffer.pointer)
-    let pw = UncheckedSendable(w.buffer.pointer)
-    let pdw = UncheckedSendable(dw?.buffer.pointer)
+    let pw = UncheckedSendable(UnsafePointer(kernel.buffer.pointer))
+    let pdw = UncheckedSendable(kernelTangent.map { UnsafePointer($0.buffer.pointer) })
+    let pstacked = UncheckedSendable(stackedWeights.map { UnsafePointer($0.buffer.pointer) })
     let out = UncheckedSendable(result.buffer.pointer)
-    let flat = pointwise(g)
     parallelFor(d.n) { images in
-      let colXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
-      let colX = colXScratch.pointer
-      let colDXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
-      let colDX = colDXScratch.pointer
-      defer {
-        colXScratch.release()
-        colDXScratch.release()
-      }
-      for n in images {
-        let image = px.value + n * imageSize
-        if pdw.value != nil && !flat {
+      // The unfolded dx_{j,n}, then the unfolded x_n.
+      let colScratch = Scratch<Scalar>(count: Swift.max(1, 2 * span))
+      let (colDX, colX) = (colScratch.pointer, colScratch.pointer + span)
+      defer { colScratch.release() }
+      func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
+        if let plan {
+          shiftedCopies(image, plan: plan, into: col)
+        } else if !flat {
           im2col(
             image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-            outWidth: d.ow, into: colX)
+            outWidth: d.ow, into: col)
         }
+      }
+      for n in images {
+        let image = UnsafePointer(px.value + n * imageSize)
+        if pdw.value != nil { unfold(image, into: colX) }
         for j in 0..<k {
           let target = out.value + (j * d.n + n) * outSize
           var accumulate = false
-          if let pdx = pdx.value {
-            let tangentImage = pdx + (j * d.n + n) * imageSize
-            if !flat {
-              im2col(
-                tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-                outWidth: d.ow, into: colDX)
-            }
-            gemm(
-              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows, a: pw.value,
-              lda: rows,
-              b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: plane, accumulate: false,
-              parallel: false)
+          if let pdb = pdb.value {
+            fillRows(pdb + j * d.o, rows: d.o, length: plane, into: target)
             accumulate = true
           }
-          if let pdw = pdw.value {
-            gemm(
-              transposeA: false, transposeB: false, m: d.o, n: plane, k: rows,
-              a: pdw + j * d.o * rows,
-              lda: rows, b: flat ? image : colX, ldb: plane, c: target, ldc: plane,
-              accumulate: accumulate,
-              parallel: false)
+          let tangentImage = pdx.value.map { UnsafePointer($0 + (j * d.n + n) * imageSize) }
+          if let tangentImage { unfold(tangentImage, into: colDX) }
+          // The terms as (weights, inner size, columns), one product each.
+          var terms: [(UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>)] = []
+          if let stacked = pstacked.value {
+            terms = [(stacked + j * 2 * slab, 2 * unit, UnsafePointer(colDX))]
+          } else {
+            if let tangentImage {
+              terms.append((pw.value, unit, flat ? tangentImage : UnsafePointer(colDX)))
+            }
+            if let pdw = pdw.value {
+              terms.append((pdw + j * slab, unit, flat ? image : UnsafePointer(colX)))
+            }
+          }
+          for (a, inner, b) in terms {
+            if let plan {
+              rowShiftProduct(
+                plan: plan, weights: a, inner: inner, outputs: d.o, copies: b, into: target,
+                accumulate: accumulate, parallel: false)
+            } else {
+              gemm(
+                transposeA: false, transposeB: false, m: d.o, n: plane, k: inner, a: a,
+                lda: inner, b: b, ldb: plane, c: target, ldc: plane, accumulate: accumulate,
+                parallel: false)
+            }
             accumulate = true
           }
           if !accumulate { target.update(repeating: 0, count: outSize) }
-          if let pdb = pdb.value { addRowBias(pdb + j * d.o, rows: d.o, length: plane, to: target) }
         }
       }
     }
@@ -125,6 +167,13 @@ extension Tensor {
     let k = directionCount(
       [("output gradient", dgy, gy.shape), ("weight", dw, w.shape)],
       in: "conv2DInputAdjointTangent")
+    if let adjointGeometry = g.inputAdjointGeometry {
+      // Stride 1: the tangent of a forward convolution with flipped kernels
+      // (Tensor+ConvolutionFlipped): conv(dgy, w') + conv(gy, dw').
+      return conv2DTangent(
+        input: gy, inputTangent: dgy, weight: w.flippedTransposedKernel(),
+        weightTangent: dw?.flippedTransposedKernel(), geometry: adjointGeometry)
+    }
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w
