@@ -329,17 +329,28 @@ extension Tensor {
     let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
     let plane = d.oh * d.ow
     let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
-    let partials = (0..<workers).map { _ in Tensor(zeros: weightShape) }
+    // Row-shift convolutions accumulate in the [kh, O, kw, C] layout of their GEMMs.
+    let plan = RowShiftPlan(geometry: geometry, channels: d.c, height: d.h, width: d.w)
+    let partialShape =
+      plan == nil ? weightShape : [geometry.kernelHeight, d.o, geometry.kernelWidth, d.c]
+    let partials = (0..<workers).map { _ in Tensor(zeros: partialShape) }
     let gradient = UncheckedSendable(buffer.pointer)
     let source = UncheckedSendable(input.buffer.pointer)
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
     parallelFor(workers) { range in
       for worker in range {
-        let colScratch = Scratch<Scalar>(count: pointwise ? 1 : rows * plane)
+        let colScratch = Scratch<Scalar>(count: plan?.copySize ?? (pointwise ? 1 : rows * plane))
         let col = colScratch.pointer
         defer { colScratch.release() }
         for i in d.n * worker / workers..<d.n * (worker + 1) / workers {
           let image = source.value + i * d.c * d.h * d.w
+          if let plan {
+            Tensor.shiftedCopies(image, plan: plan, into: col)
+            Tensor.rowShiftWeightProduct(
+              plan: plan, gradient: gradient.value + i * d.o * plane, outputs: d.o, copies: col,
+              into: partials[worker].buffer.pointer, parallel: workers == 1)
+            continue
+          }
           if !pointwise {
             Tensor.im2col(
               image, channels: d.c, height: d.h, width: d.w, geometry: geometry,
@@ -355,6 +366,6 @@ extension Tensor {
     }
     var result = partials[0]
     for p in partials.dropFirst() { result += p }
-    return result
+    return plan == nil ? result : result.fromRowShiftKernel()
   }
 }

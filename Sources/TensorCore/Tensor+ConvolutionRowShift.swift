@@ -134,3 +134,53 @@ extension Tensor {
     }
   }
 }
+
+extension Tensor {
+  /// The inverse of ``rowShiftKernel()``: `[..., kh, O, kw, C]` back to `[..., O, C, kh, kw]`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  func fromRowShiftKernel() -> Tensor {
+    let (kh, o, kw, c) = (shape[rank - 4], shape[rank - 3], shape[rank - 2], shape[rank - 1])
+    let size = o * c * kh * kw
+    let result = Tensor(uninitializedShape: Array(shape.dropLast(4)) + [o, c, kh, kw])
+    let (source, target) = (UnsafePointer(buffer.pointer), result.buffer.pointer)
+    for base in stride(from: 0, to: count, by: Swift.max(size, 1)) {
+      for oc in 0..<o {
+        for ic in 0..<c {
+          for ki in 0..<kh {
+            for kj in 0..<kw {
+              target[base + ((oc * c + ic) * kh + ki) * kw + kj] =
+                source[base + ((ki * o + oc) * kw + kj) * c + ic]
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// `kernel[ki] += gradient[:, rows reached by ki] S-window^T` for each kernel row: the weight
+  /// adjoint of one image in the layout of ``rowShiftKernel()`` (`kernel` is
+  /// `[kh, outputs, kw * C]`, `gradient` the image's output gradient `[outputs, Ho * W]`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  static func rowShiftWeightProduct(
+    plan: RowShiftPlan, gradient: UnsafePointer<Scalar>, outputs: Int,
+    copies: UnsafePointer<Scalar>, into kernel: UnsafeMutablePointer<Scalar>, parallel: Bool
+  ) {
+    let (w, g, inner) = (plan.width, plan.geometry, plan.inner)
+    let plane = plan.outHeight * w
+    for ki in 0..<g.kernelHeight {
+      let rows = plan.outputRows[ki]
+      if rows.isEmpty { continue }
+      let inputRow = rows.lowerBound + ki * g.dilationHeight - g.paddingHeight
+      gemm(
+        transposeA: false, transposeB: true, m: outputs, n: inner, k: rows.count * w,
+        a: gradient + rows.lowerBound * w, lda: plane, b: copies + inputRow * w,
+        ldb: plan.height * w, c: kernel + ki * outputs * inner, ldc: inner, accumulate: true,
+        parallel: parallel)
+    }
+  }
+}

@@ -245,8 +245,13 @@ extension Tensor {
     let outSize = d.o * plane
     let weightSize = d.o * rows
     let flat = pointwise(g)
+    // Row-shift convolutions accumulate in the [kh, O, kw, C] layout of their GEMMs.
+    let plan = RowShiftPlan(geometry: g, channels: d.c, height: d.h, width: d.w)
+    let partialShape =
+      plan == nil ? weightShape : [g.kernelHeight, d.o, g.kernelWidth, d.c]
+    let span = plan?.copySize ?? (flat ? 0 : rows * plane)  // one unfolded image
     let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
-    let partials = (0..<workers).map { _ in Tensor(zeros: [k] + weightShape) }
+    let partials = (0..<workers).map { _ in Tensor(zeros: [k] + partialShape) }
     let px = UncheckedSendable(x.buffer.pointer)
     let pdx = UncheckedSendable(dx?.buffer.pointer)
     let pgy = UncheckedSendable(gy.buffer.pointer)
@@ -254,43 +259,46 @@ extension Tensor {
     parallelFor(workers) { range in
       for worker in range {
         let partial = partials[worker].buffer.pointer
-        let colXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
-        let colX = colXScratch.pointer
-        let colDXScratch = Scratch<Scalar>(count: flat ? 1 : rows * plane)
-        let colDX = colDXScratch.pointer
-        defer {
-          colXScratch.release()
-          colDXScratch.release()
-        }
-        for n in d.n * worker / workers..<d.n * (worker + 1) / workers {
-          let image = px.value + n * imageSize
-          if pdgy.value != nil && !flat {
+        let colScratch = Scratch<Scalar>(count: Swift.max(1, 2 * span))
+        let (colX, colDX) = (colScratch.pointer, colScratch.pointer + span)
+        defer { colScratch.release() }
+        func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
+          if let plan {
+            shiftedCopies(image, plan: plan, into: col)
+          } else if !flat {
             im2col(
               image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-              outWidth: d.ow, into: colX)
+              outWidth: d.ow, into: col)
           }
+        }
+        // target += gradient x unfolded^T
+        func product(
+          _ gradient: UnsafePointer<Scalar>, _ unfolded: UnsafePointer<Scalar>,
+          _ target: UnsafeMutablePointer<Scalar>
+        ) {
+          if let plan {
+            rowShiftWeightProduct(
+              plan: plan, gradient: gradient, outputs: d.o, copies: unfolded, into: target,
+              parallel: false)
+          } else {
+            gemm(
+              transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: gradient,
+              lda: plane, b: unfolded, ldb: plane, c: target, ldc: rows, accumulate: true,
+              parallel: false)
+          }
+        }
+        for n in d.n * worker / workers..<d.n * (worker + 1) / workers {
+          let image = UnsafePointer(px.value + n * imageSize)
+          if pdgy.value != nil { unfold(image, into: colX) }
           for j in 0..<k {
             let target = partial + j * weightSize
             if let pdgy = pdgy.value {
-              gemm(
-                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
-                a: pdgy + (j * d.n + n) * outSize,
-                lda: plane, b: flat ? image : colX, ldb: plane, c: target, ldc: rows,
-                accumulate: true, parallel: false)
+              product(pdgy + (j * d.n + n) * outSize, flat ? image : UnsafePointer(colX), target)
             }
             if let pdx = pdx.value {
-              let tangentImage = pdx + (j * d.n + n) * imageSize
-              if !flat {
-                im2col(
-                  tangentImage, channels: d.c, height: d.h, width: d.w, geometry: g,
-                  outHeight: d.oh, outWidth: d.ow, into: colDX)
-              }
-              gemm(
-                transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
-                a: pgy.value + n * outSize,
-                lda: plane, b: flat ? tangentImage : colDX, ldb: plane, c: target, ldc: rows,
-                accumulate: true,
-                parallel: false)
+              let tangentImage = UnsafePointer(pdx + (j * d.n + n) * imageSize)
+              unfold(tangentImage, into: colDX)
+              product(pgy.value + n * outSize, flat ? tangentImage : UnsafePointer(colDX), target)
             }
           }
         }
@@ -298,6 +306,6 @@ extension Tensor {
     }
     var result = partials[0]
     for p in partials.dropFirst() { result += p }
-    return result
+    return plan == nil ? result : result.fromRowShiftKernel()
   }
 }
