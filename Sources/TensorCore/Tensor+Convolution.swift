@@ -269,6 +269,17 @@ extension Tensor {
     for r in 0..<rows { (block + r * length).update(repeating: values[r], count: length) }
   }
 
+  /// `block[r, :] += values[r]` for a row-major block of `rows` rows of `length`.
+  @inlinable
+  static func addRows(
+    _ values: UnsafePointer<Scalar>, rows: Int, length: Int, to block: UnsafeMutablePointer<Scalar>
+  ) {
+    for r in 0..<rows {
+      let (v, row) = (values[r], block + r * length)
+      for j in 0..<length { row[j] += v }
+    }
+  }
+
   /// The adjoint of ``conv2D(_:geometry:)`` with respect to its input: given `self` = the
   /// gradient of the output `[N, O, Ho, Wo]`, returns the gradient of the input `inputShape`
   /// (PyTorch `torch.nn.grad.conv2d_input`, a transposed convolution).

@@ -162,15 +162,17 @@ extension Tensor {
 
   /// `kernel[ki] += gradient[:, rows reached by ki] S-window^T` for each kernel row: the weight
   /// adjoint of one image in the layout of ``rowShiftKernel()`` (`kernel` is
-  /// `[kh, outputs, kw * C]`, `gradient` the image's output gradient `[outputs, Ho * W]`).
+  /// `[kh, outputs, copyRows]`, `gradient` the image's output gradient `[outputs, Ho * W]`,
+  /// `copies` has `copyRows` rows, by default `kw * C`: one image's shifted copies).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   @inlinable
   static func rowShiftWeightProduct(
     plan: RowShiftPlan, gradient: UnsafePointer<Scalar>, outputs: Int,
-    copies: UnsafePointer<Scalar>, into kernel: UnsafeMutablePointer<Scalar>, parallel: Bool
+    copies: UnsafePointer<Scalar>, copyRows: Int? = nil,
+    into kernel: UnsafeMutablePointer<Scalar>, parallel: Bool
   ) {
-    let (w, g, inner) = (plan.width, plan.geometry, plan.inner)
+    let (w, g, inner) = (plan.width, plan.geometry, copyRows ?? plan.inner)
     let plane = plan.outHeight * w
     for ki in 0..<g.kernelHeight {
       let rows = plan.outputRows[ki]

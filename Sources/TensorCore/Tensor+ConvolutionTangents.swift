@@ -80,23 +80,30 @@ extension Tensor {
     let unit = plan?.inner ?? rows  // the inner dimension of one operand
     let slab = (plan == nil ? 1 : g.kernelHeight) * d.o * unit  // one direction's kernel
     let span = plan?.copySize ?? (flat ? 0 : rows * plane)  // one unfolded image
-    // With both tangents, direction j is one product over a stacked inner dimension:
+    // conv(x_n, dw_j) for all k directions is one product with k * O output rows: the unfolded
+    // x_n is packed by BLAS once instead of k times; each direction's block is then copied out
+    // (adding the bias tangent) and conv(dx_j,n, w) accumulated onto it.
+    let batched = dw != nil && k > 1 && !flat
+    let allDirections: Tensor? =
+      batched ? (plan == nil ? kernelTangent : kernelTangent?.permuted([1, 0, 2, 3, 4])) : nil
+    // Otherwise, with both tangents, direction j is one product over a stacked inner dimension:
     // [w | dw_j] times [unfold(dx_j,n); unfold(x_n)], so the output block is written once
     // instead of written and then read back for a second, accumulating product.
     let stackedWeights: Tensor? =
-      dx != nil && dw != nil && !flat
+      dx != nil && dw != nil && !flat && !batched
       ? stackedColumns(kernel, kernelTangent!, rows: slab / unit, k: k) : nil
     let px = UncheckedSendable(x.buffer.pointer)
     let pdx = UncheckedSendable(dx?.buffer.pointer)
     let pw = UncheckedSendable(UnsafePointer(kernel.buffer.pointer))
     let pdw = UncheckedSendable(kernelTangent.map { UnsafePointer($0.buffer.pointer) })
+    let pall = UncheckedSendable(allDirections.map { UnsafePointer($0.buffer.pointer) })
     let pstacked = UncheckedSendable(stackedWeights.map { UnsafePointer($0.buffer.pointer) })
     let out = UncheckedSendable(result.buffer.pointer)
     parallelFor(d.n) { images in
-      // The unfolded dx_{j,n}, then the unfolded x_n.
-      let colScratch = Scratch<Scalar>(count: Swift.max(1, 2 * span))
-      let (colDX, colX) = (colScratch.pointer, colScratch.pointer + span)
-      defer { colScratch.release() }
+      // The unfolded dx_{j,n}, the unfolded x_n, and conv(x_n, dw_j) for every j.
+      let scratch = Scratch<Scalar>(count: Swift.max(1, 2 * span + (batched ? k * outSize : 0)))
+      let (colDX, colX, batch) = (scratch.pointer, scratch.pointer + span, scratch.pointer + 2 * span)
+      defer { scratch.release() }
       func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
         if let plan {
           shiftedCopies(image, plan: plan, into: col)
@@ -106,19 +113,42 @@ extension Tensor {
             outWidth: d.ow, into: col)
         }
       }
+      // target (+)= a b with `outputs` rows and inner size `inner`.
+      func product(
+        _ a: UnsafePointer<Scalar>, _ inner: Int, _ b: UnsafePointer<Scalar>, outputs: Int,
+        into target: UnsafeMutablePointer<Scalar>, accumulate: Bool
+      ) {
+        if let plan {
+          rowShiftProduct(
+            plan: plan, weights: a, inner: inner, outputs: outputs, copies: b, into: target,
+            accumulate: accumulate, parallel: false)
+        } else {
+          gemm(
+            transposeA: false, transposeB: false, m: outputs, n: plane, k: inner, a: a,
+            lda: inner, b: b, ldb: plane, c: target, ldc: plane, accumulate: accumulate,
+            parallel: false)
+        }
+      }
       for n in images {
         let image = UnsafePointer(px.value + n * imageSize)
         if pdw.value != nil { unfold(image, into: colX) }
+        if let all = pall.value {
+          product(all, unit, colX, outputs: k * d.o, into: batch, accumulate: false)
+        }
         for j in 0..<k {
           let target = out.value + (j * d.n + n) * outSize
           var accumulate = false
-          if let pdb = pdb.value {
+          if batched {
+            target.update(from: batch + j * outSize, count: outSize)
+            if let pdb = pdb.value { addRows(pdb + j * d.o, rows: d.o, length: plane, to: target) }
+            accumulate = true
+          } else if let pdb = pdb.value {
             fillRows(pdb + j * d.o, rows: d.o, length: plane, into: target)
             accumulate = true
           }
           let tangentImage = pdx.value.map { UnsafePointer($0 + (j * d.n + n) * imageSize) }
           if let tangentImage { unfold(tangentImage, into: colDX) }
-          // The terms as (weights, inner size, columns), one product each.
+          // The remaining terms as (weights, inner size, columns), one product each.
           var terms: [(UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>)] = []
           if let stacked = pstacked.value {
             terms = [(stacked + j * 2 * slab, 2 * unit, UnsafePointer(colDX))]
@@ -126,21 +156,12 @@ extension Tensor {
             if let tangentImage {
               terms.append((pw.value, unit, flat ? tangentImage : UnsafePointer(colDX)))
             }
-            if let pdw = pdw.value {
+            if let pdw = pdw.value, !batched {
               terms.append((pdw + j * slab, unit, flat ? image : UnsafePointer(colX)))
             }
           }
           for (a, inner, b) in terms {
-            if let plan {
-              rowShiftProduct(
-                plan: plan, weights: a, inner: inner, outputs: d.o, copies: b, into: target,
-                accumulate: accumulate, parallel: false)
-            } else {
-              gemm(
-                transposeA: false, transposeB: false, m: d.o, n: plane, k: inner, a: a,
-                lda: inner, b: b, ldb: plane, c: target, ldc: plane, accumulate: accumulate,
-                parallel: false)
-            }
+            product(a, inner, b, outputs: d.o, into: target, accumulate: accumulate)
             accumulate = true
           }
           if !accumulate { target.update(repeating: 0, count: outSize) }
@@ -239,6 +260,11 @@ extension Tensor {
     let k = directionCount(
       [("output gradient", dgy, gy.shape), ("input", dx, x.shape)],
       in: "conv2DWeightAdjointTangent")
+    if k > 1 && !pointwise(g) {
+      return conv2DWeightAdjointTangentBatched(
+        outputGradient: gy, outputGradientTangent: dgy, input: x, inputTangent: dx,
+        weightShape: weightShape, geometry: g, k: k)
+    }
     let rows = d.c * g.kernelHeight * g.kernelWidth
     let plane = d.oh * d.ow
     let imageSize = d.c * d.h * d.w

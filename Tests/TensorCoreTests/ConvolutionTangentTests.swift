@@ -1,4 +1,5 @@
-// The tangent kernels of a convolution and of its two adjoints, for k = 2 directions, against
+// The tangent kernels of a convolution and of its two adjoints, for k = 1 and 3 directions
+// (one direction and several take different GEMM groupings), against
 // sums of the naive direct-loop oracle (ConvolutionOracle.swift) in Double: each kernel is
 // bilinear, so its tangent is the sum of two oracle terms. Every subset of present tangents.
 
@@ -22,16 +23,17 @@ let tangentSubsets = [
 
 @Suite("Convolution tangent kernels against a direct-loop oracle")
 struct ConvolutionTangentTests {
-  static let k = 2
+  static let directionCounts = [1, 3]
 
   @Test(arguments: convolutionCases)
   func convolutionTangent(_ p: ConvolutionCase) {
     for s in tangentSubsets {
-      check(p, s, Float.self)
-      check(p, s, Double.self)
+      for k in Self.directionCounts {
+        check(p, s, k, Float.self)
+        check(p, s, k, Double.self)
+      }
     }
-    func check<S: TensorScalar>(_ p: ConvolutionCase, _ s: TangentPresence, _: S.Type) {
-      let k = Self.k
+    func check<S: TensorScalar>(_ p: ConvolutionCase, _ s: TangentPresence, _ k: Int, _: S.Type) {
       let x = testValues(p.inputShape.reduce(1, *), seed: 21)
       let w = testValues(p.weightShape.reduce(1, *), seed: 22)
       let dx = testValues(k * x.count, seed: 23)
@@ -52,18 +54,19 @@ struct ConvolutionTangentTests {
         biasTangent: s.bias ? Tensor([k, p.o], db) : nil, geometry: p.geometry)
       let (rtol, atol) = tolerance(S.self)
       let c = closeness(actual, Tensor<Double>([k] + p.outputShape, expected), rtol: rtol, atol: atol)
-      #expect(c.passes, "\(S.self) \(p) \(s): \(c)")
+      #expect(c.passes, "\(S.self) \(p) \(s) k=\(k): \(c)")
     }
   }
 
   @Test(arguments: convolutionCases)
   func inputAdjointTangent(_ p: ConvolutionCase) {
     for s in tangentSubsets where !s.bias || s.first || s.second {
-      check(p, s, Float.self)
-      check(p, s, Double.self)
+      for k in Self.directionCounts {
+        check(p, s, k, Float.self)
+        check(p, s, k, Double.self)
+      }
     }
-    func check<S: TensorScalar>(_ p: ConvolutionCase, _ s: TangentPresence, _: S.Type) {
-      let k = Self.k
+    func check<S: TensorScalar>(_ p: ConvolutionCase, _ s: TangentPresence, _ k: Int, _: S.Type) {
       let gy = testValues(p.outputShape.reduce(1, *), seed: 31)
       let w = testValues(p.weightShape.reduce(1, *), seed: 32)
       let dgy = testValues(k * gy.count, seed: 33)
@@ -83,18 +86,19 @@ struct ConvolutionTangentTests {
         inputShape: p.inputShape, geometry: p.geometry)
       let (rtol, atol) = tolerance(S.self)
       let c = closeness(actual, Tensor<Double>([k] + p.inputShape, expected), rtol: rtol, atol: atol)
-      #expect(c.passes, "\(S.self) \(p) \(s): \(c)")
+      #expect(c.passes, "\(S.self) \(p) \(s) k=\(k): \(c)")
     }
   }
 
   @Test(arguments: convolutionCases)
   func weightAdjointTangent(_ p: ConvolutionCase) {
     for s in tangentSubsets where !s.bias || s.first || s.second {
-      check(p, s, Float.self)
-      check(p, s, Double.self)
+      for k in Self.directionCounts {
+        check(p, s, k, Float.self)
+        check(p, s, k, Double.self)
+      }
     }
-    func check<S: TensorScalar>(_ p: ConvolutionCase, _ s: TangentPresence, _: S.Type) {
-      let k = Self.k
+    func check<S: TensorScalar>(_ p: ConvolutionCase, _ s: TangentPresence, _ k: Int, _: S.Type) {
       let gy = testValues(p.outputShape.reduce(1, *), seed: 41)
       let x = testValues(p.inputShape.reduce(1, *), seed: 42)
       let dgy = testValues(k * gy.count, seed: 43)
@@ -113,7 +117,7 @@ struct ConvolutionTangentTests {
         weightShape: p.weightShape, geometry: p.geometry)
       let (rtol, atol) = tolerance(S.self)
       let c = closeness(actual, Tensor<Double>([k] + p.weightShape, expected), rtol: rtol, atol: atol)
-      #expect(c.passes, "\(S.self) \(p) \(s): \(c)")
+      #expect(c.passes, "\(S.self) \(p) \(s) k=\(k): \(c)")
     }
   }
 }
