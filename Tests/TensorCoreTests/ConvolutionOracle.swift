@@ -121,6 +121,13 @@ let convolutionCases: [ConvolutionCase] = [
   ConvolutionCase(
     n: 1, c: 5, h: 5, w: 7, o: 3,
     geometry: .init(kernelHeight: 1, kernelWidth: 3, paddingHeight: 0, paddingWidth: 1)),
+  // Same width, but no kernel row reaches every output row (the output is zeroed first).
+  ConvolutionCase(
+    n: 3, c: 5, h: 5, w: 6, o: 3,
+    geometry: .init(kernelHeight: 3, kernelWidth: 3, paddingHeight: 2, paddingWidth: 1)),
+  ConvolutionCase(
+    n: 1, c: 5, h: 6, w: 4, o: 2,
+    geometry: .init(kernelHeight: 3, kernelWidth: 1, paddingHeight: 1, paddingWidth: 0)),
 ]
 
 /// Deterministic pseudo-random values in about [-1, 1] (a linear congruential sequence).
