@@ -7,6 +7,10 @@
 // k * N * C * H * W is allocated besides the result (the composition of ordinary
 // convolutions needed permuted copies and an addition pass over every tangent).
 
+/// The most scratch memory per thread (bytes) that grouping all k directions into one GEMM may
+/// take; larger problems go direction by direction.
+@usableFromInline let batchedScratchLimit = 32 << 20
+
 extension Tensor {
   @inlinable
   static func pointwise(_ g: Convolution2DGeometry) -> Bool {
@@ -83,7 +87,9 @@ extension Tensor {
     // conv(x_n, dw_j) for all k directions is one product with k * O output rows: the unfolded
     // x_n is packed by BLAS once instead of k times; each direction's block is then copied out
     // (adding the bias tangent) and conv(dx_j,n, w) accumulated onto it.
-    let batched = dw != nil && k > 1 && !flat
+    let batched =
+      dw != nil && k > 1 && !flat
+      && k * outSize * MemoryLayout<Scalar>.stride <= batchedScratchLimit
     let allDirections: Tensor? =
       batched ? (plan == nil ? kernelTangent : kernelTangent?.permuted([1, 0, 2, 3, 4])) : nil
     // Otherwise, with both tangents, direction j is one product over a stacked inner dimension:
@@ -260,7 +266,12 @@ extension Tensor {
     let k = directionCount(
       [("output gradient", dgy, gy.shape), ("input", dx, x.shape)],
       in: "conv2DWeightAdjointTangent")
-    if k > 1 && !pointwise(g) {
+    let unfolded =
+      RowShiftPlan(geometry: g, channels: d.c, height: d.h, width: d.w)?.copySize
+      ?? d.c * g.kernelHeight * g.kernelWidth * d.oh * d.ow
+    if k > 1 && !pointwise(g)
+      && k * unfolded * MemoryLayout<Scalar>.stride <= batchedScratchLimit
+    {
       return conv2DWeightAdjointTangentBatched(
         outputGradient: gy, outputGradientTangent: dgy, input: x, inputTangent: dx,
         weightShape: weightShape, geometry: g, k: k)
