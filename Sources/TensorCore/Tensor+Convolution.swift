@@ -269,14 +269,16 @@ extension Tensor {
     for r in 0..<rows { (block + r * length).update(repeating: values[r], count: length) }
   }
 
-  /// `block[r, :] += values[r]` for a row-major block of `rows` rows of `length`.
+  /// `target[r, :] = source[r, :] + values[r]` for row-major blocks of `rows` rows of `length`
+  /// (one pass instead of a copy and an addition).
   @inlinable
-  static func addRows(
-    _ values: UnsafePointer<Scalar>, rows: Int, length: Int, to block: UnsafeMutablePointer<Scalar>
+  static func copyRows(
+    _ source: UnsafePointer<Scalar>, adding values: UnsafePointer<Scalar>, rows: Int, length: Int,
+    into target: UnsafeMutablePointer<Scalar>
   ) {
     for r in 0..<rows {
-      let (v, row) = (values[r], block + r * length)
-      for j in 0..<length { row[j] += v }
+      let (v, from, to) = (values[r], source + r * length, target + r * length)
+      for j in 0..<length { to[j] = from[j] + v }
     }
   }
 

@@ -145,8 +145,12 @@ extension Tensor {
           let target = out.value + (j * d.n + n) * outSize
           var accumulate = false
           if batched {
-            target.update(from: batch + j * outSize, count: outSize)
-            if let pdb = pdb.value { addRows(pdb + j * d.o, rows: d.o, length: plane, to: target) }
+            let block = UnsafePointer(batch + j * outSize)
+            if let pdb = pdb.value {
+              copyRows(block, adding: pdb + j * d.o, rows: d.o, length: plane, into: target)
+            } else {
+              target.update(from: block, count: outSize)
+            }
             accumulate = true
           } else if let pdb = pdb.value {
             fillRows(pdb + j * d.o, rows: d.o, length: plane, into: target)
