@@ -384,7 +384,12 @@ extension Tensor {
         let offset = i % n
         let run = Swift.min(range.upperBound - i, n - offset)
         let (src, ref, dst) = (x.value + i, r.value + offset, d.value + i)
-        for j in 0..<run { dst[j] = ref[j] > 0 ? src[j] : 0 }
+        // Both loads happen unconditionally so the select vectorizes (the branchy form,
+        // `ref[j] > 0 ? src[j] : 0`, compiled to scalar code and mispredicted half the time).
+        for j in 0..<run {
+          let value = src[j]
+          dst[j] = ref[j] > 0 ? value : 0
+        }
         i += run
       }
     }

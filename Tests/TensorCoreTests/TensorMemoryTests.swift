@@ -24,6 +24,25 @@ struct TensorMemoryTests {
     #expect(pool.cachedBytes == 0)
   }
 
+  @Test func keepsUpToThePeakInUseWhenAboveTheLimit() {
+    let size = 1 << 20
+    let pool = BufferPool(limit: size)
+    let buffers = (0..<3).map { _ in pool.allocate(bytes: size) }  // 3 MiB in use at the peak
+    for b in buffers { pool.release(b, bytes: size) }
+    #expect(pool.cachedBytes == 3 * size)  // above the 1 MiB limit, up to the peak
+    let again = (0..<3).map { _ in pool.allocate(bytes: size) }
+    #expect(Set(again) == Set(buffers))  // a repeat of the same work reuses all of it
+    #expect(pool.cachedBytes == 0)
+    for b in again { pool.release(b, bytes: size) }
+    pool.drain()
+    // After a drain the peak starts again from what is in use (nothing): back to the limit.
+    let small = (0..<2).map { _ in pool.allocate(bytes: size) }
+    pool.release(small[0], bytes: size)
+    pool.release(small[1], bytes: size)
+    #expect(pool.cachedBytes == 2 * size)  // the new peak, 2 MiB
+    pool.drain()
+  }
+
   @Test func smallBuffersAreNotPooled() {
     let pool = BufferPool()
     let small = pool.allocate(bytes: 1024)
