@@ -28,6 +28,8 @@ protocol AnalysisCommand: ParsableCommand {
   static var name: String { get }
   /// A directory that receives the files and `report.json`; the JSON is then not printed.
   var reportDirectory: String? { get }
+  /// The files the command will write (besides `--json`), checked before any work.
+  var outputPaths: [String?] { get }
   /// Runs the analysis on a loaded workload.
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
@@ -83,8 +85,12 @@ func explained<T>(_ body: () throws -> T) throws -> T {
 
 extension AnalysisCommand {
   var reportDirectory: String? { nil }
+  var outputPaths: [String?] { [] }
 
   func run() throws {
+    for path in (outputPaths + [options.analysis.json]).compactMap({ $0 }) {
+      try checkWritable(path)
+    }
     if let threads = options.analysis.threads { Parallelism.threadCount = threads }
     let progress = Progress(quiet: options.analysis.quiet)
     let context = RunContext(options: options, progress: progress)
@@ -148,5 +154,20 @@ func createDirectory(_ path: String) throws {
       atPath: path, withIntermediateDirectories: true)
   } catch {
     throw CLIError("cannot create the directory \(path): \(error.localizedDescription)")
+  }
+}
+
+/// Throws unless `path`'s directory exists and is writable, so that a long analysis does not
+/// end in a failed write.
+func checkWritable(_ path: String) throws {
+  let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+    isDirectory.boolValue
+  else {
+    throw CLIError("cannot write \(path): the directory \(directory) does not exist")
+  }
+  guard FileManager.default.isWritableFile(atPath: directory) else {
+    throw CLIError("cannot write \(path): the directory \(directory) is not writable")
   }
 }

@@ -23,6 +23,8 @@ struct Dense: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [out] }
+
   @Option(help: ArgumentHelp("Write the [n, n] Hessian as .npy.", valueName: "file.npy"))
   var out: String?
 

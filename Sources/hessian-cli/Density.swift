@@ -23,6 +23,8 @@ struct Density: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [plot] }
+
   @Option(help: "Lanczos steps per probe (at most the number of parameters).")
   var steps: Int = 100
 

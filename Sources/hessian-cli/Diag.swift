@@ -22,6 +22,8 @@ struct Diag: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [out] }
+
   @Option(help: "Random probes (one Hessian-vector product each).")
   var probes: Int = 100
 

@@ -29,6 +29,8 @@ struct Eigen: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [vectors] }
+
   @Option(help: "The K largest eigenvalues (default 1 unless --bottom is given).")
   var top: Int?
 

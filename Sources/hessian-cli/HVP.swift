@@ -22,6 +22,8 @@ struct HVP: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [out] }
+
   @Option(help: ArgumentHelp("The vectors, [n] or [k, n].", valueName: "v.npy"))
   var vector: String
 

@@ -25,6 +25,8 @@ struct InputHessian: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [out] }
+
   @Option(help: "The sample's index in the data set.")
   var sample: Int = 0
 

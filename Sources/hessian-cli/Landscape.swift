@@ -30,6 +30,8 @@ struct Landscape: AnalysisCommand {
 
   @OptionGroup var options: SharedOptions
 
+  var outputPaths: [String?] { [plot] }
+
   @Option(help: "A direction; repeat to compare several (default: eigenvector).")
   var direction: [DirectionName] = []
 

@@ -103,7 +103,9 @@ struct Workload<Scalar: TensorScalar> {
     }
     let outputs = name == .mlp ? try m.parsedWidths().last! : m.classes
     let (targets, loss) = try makeTargets(
-      labelFile.0, path: labelFile.1, sampleCount: n, available: available, outputs: outputs,
+      labelFile.0, path: labelFile.1, sampleCount: n,
+      available: file.images != nil && options.data.samples != nil ? nil : available,
+      outputs: outputs,
       options: m)
     let batchSize = Swift.min(options.data.batchSize ?? 200, n)
     let workload = Workload(
@@ -217,13 +219,14 @@ struct Workload<Scalar: TensorScalar> {
   }
 
   static func makeTargets(
-    _ stored: StoredTensor, path: String, sampleCount n: Int, available: Int, outputs: Int,
+    _ stored: StoredTensor, path: String, sampleCount n: Int, available: Int?, outputs: Int,
     options m: ModelOptions
   ) throws -> (Targets<Scalar>, LossFunction) {
     let reduction: Reduction = m.reduction == .mean ? .mean : .sum
     let count = stored.shape.first ?? 0
-    guard count >= n else {
-      throw CLIError("\(path): \(count) labels for \(available) input samples")
+    // `available` is nil when the image reader stopped at --samples: then only `n` must exist.
+    guard count == (available ?? count), count >= n else {
+      throw CLIError("\(path): \(count) labels for \(available ?? n) input samples")
     }
     switch m.loss {
     case .crossEntropy:

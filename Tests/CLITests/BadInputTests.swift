@@ -133,6 +133,11 @@ struct BadInputTests {
       to: scratch.url.appendingPathComponent("y.npy"))
     try expectFailure(
       mlp(scratch), in: scratch, mentioning: ["y.npy", "2 labels", "4 input samples"])
+    try NumPy.write(
+      StoredTensor(integers: [Int64(0), 1, 2, 1, 0, 2], shape: [6]),
+      to: scratch.url.appendingPathComponent("y.npy"))
+    try expectFailure(
+      mlp(scratch), in: scratch, mentioning: ["y.npy", "6 labels", "4 input samples"])
   }
 
   @Test func inputsOfTheWrongShapeOrDtypeAndEmptyData() throws {
@@ -180,5 +185,16 @@ struct BadInputTests {
       mlp(scratch) + ["--activation", "swish"], in: scratch, mentioning: ["swish", "tanh"])
     try expectFailure(
       mlp(scratch) + ["--top", "25"], in: scratch, mentioning: ["25 eigenvalues", "21 dimensions"])
+  }
+
+  @Test func anUnwritableOutputFailsBeforeAnyWork() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try validData(scratch)
+    var arguments = mlp(scratch)
+    arguments[0] = "dense"
+    try expectFailure(
+      arguments + ["--out", scratch.path("missing/h.npy")], in: scratch,
+      mentioning: ["cannot write", "missing/h.npy", "does not exist"])
   }
 }

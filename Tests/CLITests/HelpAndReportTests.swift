@@ -105,7 +105,8 @@ struct ReportTests {
     // Small models get the dense Hessian: the estimates against exact values.
     let exact = json.object("exact")
     #expect(exact["hvp_count"] as? Int == json.object("model")["parameter_count"] as? Int)
-    #expect(close(eigen.numbers("eigenvalues"), exact.numbers("eigenvalues"), rtol: 1e-3, atol: 1e-6))
+    #expect(
+      close(eigen.numbers("eigenvalues"), exact.numbers("eigenvalues"), rtol: 1e-3, atol: 1e-6))
 
     let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
     for plot in ["density.svg", "layers.svg", "landscape-1d.svg", "landscape-2d.svg"] {
