@@ -83,23 +83,8 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   @inlinable
   func rowShiftKernel() -> Tensor {
-    let (o, c, kh, kw) = (shape[rank - 4], shape[rank - 3], shape[rank - 2], shape[rank - 1])
-    let size = o * c * kh * kw
-    let result = Tensor(uninitializedShape: Array(shape.dropLast(4)) + [kh, o, kw, c])
-    let (source, target) = (UnsafePointer(buffer.pointer), result.buffer.pointer)
-    for base in stride(from: 0, to: count, by: Swift.max(size, 1)) {
-      for oc in 0..<o {
-        for ic in 0..<c {
-          for ki in 0..<kh {
-            for kj in 0..<kw {
-              target[base + ((ki * o + oc) * kw + kj) * c + ic] =
-                source[base + ((oc * c + ic) * kh + ki) * kw + kj]
-            }
-          }
-        }
-      }
-    }
-    return result
+    let r = rank
+    return permuted(Array(0..<r - 4) + [r - 2, r - 4, r - 1, r - 3])
   }
 
   /// `output[outputs, Ho * W] (+)= sum over kernel rows of W_ki S-window`: one GEMM per kernel
@@ -141,23 +126,8 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   @inlinable
   func fromRowShiftKernel() -> Tensor {
-    let (kh, o, kw, c) = (shape[rank - 4], shape[rank - 3], shape[rank - 2], shape[rank - 1])
-    let size = o * c * kh * kw
-    let result = Tensor(uninitializedShape: Array(shape.dropLast(4)) + [o, c, kh, kw])
-    let (source, target) = (UnsafePointer(buffer.pointer), result.buffer.pointer)
-    for base in stride(from: 0, to: count, by: Swift.max(size, 1)) {
-      for oc in 0..<o {
-        for ic in 0..<c {
-          for ki in 0..<kh {
-            for kj in 0..<kw {
-              target[base + ((oc * c + ic) * kh + ki) * kw + kj] =
-                source[base + ((ki * o + oc) * kw + kj) * c + ic]
-            }
-          }
-        }
-      }
-    }
-    return result
+    let r = rank
+    return permuted(Array(0..<r - 4) + [r - 3, r - 1, r - 4, r - 2])
   }
 
   /// `kernel[ki] += gradient[:, rows reached by ki] S-window^T` for each kernel row: the weight
