@@ -11,7 +11,7 @@ extension Dual {
   public static func conv2D(
     _ x: Dual, _ w: Dual, bias b: Dual? = nil, geometry g: Convolution2DGeometry
   ) -> Dual {
-    let y = x.value.conv2D(w.value, bias: b?.value, geometry: g)
+    let y = primal("conv2D") { x.value.conv2D(w.value, bias: b?.value, geometry: g) }
     guard x.tangent != nil || w.tangent != nil || b?.tangent != nil else { return Dual(y) }
     return Dual(
       y,
@@ -26,7 +26,9 @@ extension Dual {
   public static func conv2DInputAdjoint(
     _ gy: Dual, weight w: Dual, inputShape: [Int], geometry g: Convolution2DGeometry
   ) -> Dual {
-    let gx = gy.value.conv2DInputAdjoint(weight: w.value, inputShape: inputShape, geometry: g)
+    let gx = primal("conv2DInputAdjoint") {
+      gy.value.conv2DInputAdjoint(weight: w.value, inputShape: inputShape, geometry: g)
+    }
     guard gy.tangent != nil || w.tangent != nil else { return Dual(gx) }
     return Dual(
       gx,
@@ -41,7 +43,9 @@ extension Dual {
   public static func conv2DWeightAdjoint(
     _ gy: Dual, input x: Dual, weightShape: [Int], geometry g: Convolution2DGeometry
   ) -> Dual {
-    let gw = gy.value.conv2DWeightAdjoint(input: x.value, weightShape: weightShape, geometry: g)
+    let gw = primal("conv2DWeightAdjoint") {
+      gy.value.conv2DWeightAdjoint(input: x.value, weightShape: weightShape, geometry: g)
+    }
     guard gy.tangent != nil || x.tangent != nil else { return Dual(gw) }
     return Dual(
       gw,
@@ -53,33 +57,38 @@ extension Dual {
   /// Max pooling (PyTorch `F.max_pool2d`); the tangent is picked at each window's maximum.
   @inlinable
   public func maxPool2D(geometry g: Convolution2DGeometry) -> (Dual, PoolingIndices) {
-    let (y, indices) = value.maxPool2D(geometry: g)
+    let (y, indices) = primal("maxPool2D") { value.maxPool2D(geometry: g) }
     return (Dual(y, tangent: tangent?.gathered(at: indices)), indices)
   }
 
   /// The elements at pooling positions (linear, so the tangent goes through the same map).
   @inlinable
   public func gathered(at indices: PoolingIndices) -> Dual {
-    Dual(value.gathered(at: indices), tangent: tangent?.gathered(at: indices))
+    Dual(
+      primal("gathered") { value.gathered(at: indices) }, tangent: tangent?.gathered(at: indices))
   }
 
   /// The adjoint of ``gathered(at:)``.
   @inlinable
   public func scattered(to indices: PoolingIndices) -> Dual {
-    Dual(value.scattered(to: indices), tangent: tangent?.scattered(to: indices))
+    Dual(
+      primal("scattered") { value.scattered(to: indices) }, tangent: tangent?.scattered(to: indices)
+    )
   }
 
   /// Average pooling (PyTorch `F.avg_pool2d`, `count_include_pad=True`); linear.
   @inlinable
   public func avgPool2D(geometry g: Convolution2DGeometry) -> Dual {
-    Dual(value.avgPool2D(geometry: g), tangent: tangent?.avgPool2D(geometry: g))
+    Dual(
+      primal("avgPool2D") { value.avgPool2D(geometry: g) }, tangent: tangent?.avgPool2D(geometry: g)
+    )
   }
 
   /// The adjoint of ``avgPool2D(geometry:)``; linear.
   @inlinable
   public func avgPool2DAdjoint(inputShape: [Int], geometry g: Convolution2DGeometry) -> Dual {
     Dual(
-      value.avgPool2DAdjoint(inputShape: inputShape, geometry: g),
+      primal("avgPool2DAdjoint") { value.avgPool2DAdjoint(inputShape: inputShape, geometry: g) },
       tangent: tangent.map {
         $0.avgPool2DAdjoint(inputShape: [$0.shape[0]] + inputShape, geometry: g)
       })

@@ -10,7 +10,7 @@ extension Dual {
     _ f: (Tensor<Scalar>) -> Tensor<Scalar>,
     derivative: (_ x: Tensor<Scalar>, _ y: Tensor<Scalar>) -> Tensor<Scalar>
   ) -> Dual {
-    let y = f(value)
+    let y = primal("unary function") { f(value) }
     guard let t = tangent else { return Dual(y) }
     return Dual(y, tangent: t * derivative(value, y))
   }

@@ -11,7 +11,9 @@ extension Dual {
   public static func matmul(
     _ a: Dual, _ b: Dual, transposeA: Bool = false, transposeB: Bool = false
   ) -> Dual {
-    let value = a.value.matmul(b.value, transposeSelf: transposeA, transposeOther: transposeB)
+    let value = primal("matmul") {
+      a.value.matmul(b.value, transposeSelf: transposeA, transposeOther: transposeB)
+    }
     var tangent: Tensor<Scalar>? = nil
     if let ta = a.tangent {
       let k = ta.shape[0]

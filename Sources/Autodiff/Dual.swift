@@ -83,7 +83,7 @@ extension Dual {
   /// `a + b` with broadcasting; tangent `da + db`.
   @inlinable
   public static func + (a: Dual, b: Dual) -> Dual {
-    let value = a.value + b.value
+    let value = primal("a + b") { a.value + b.value }
     let r = value.rank
     let ta = a.tangent.map { aligned($0, valueShape: a.shape, rank: r) }
     let tb = b.tangent.map { aligned($0, valueShape: b.shape, rank: r) }
@@ -96,12 +96,14 @@ extension Dual {
 
   /// `-a`.
   @inlinable
-  public static prefix func - (a: Dual) -> Dual { Dual(-a.value, tangent: a.tangent.map { -$0 }) }
+  public static prefix func - (a: Dual) -> Dual {
+    Dual(primal("-a") { -a.value }, tangent: a.tangent.map { -$0 })
+  }
 
   /// `a * b` with broadcasting; tangent `da * b + a * db` (product rule).
   @inlinable
   public static func * (a: Dual, b: Dual) -> Dual {
-    let value = a.value * b.value
+    let value = primal("a * b") { a.value * b.value }
     let r = value.rank
     let t = sum(tangentTimes(a, b.value, rank: r), tangentTimes(b, a.value, rank: r))
     return Dual(value, tangent: fitted(t, to: value.shape))
@@ -110,7 +112,7 @@ extension Dual {
   /// `a / b` with broadcasting; tangent `da / b - a db / b^2`.
   @inlinable
   public static func / (a: Dual, b: Dual) -> Dual {
-    let value = a.value / b.value
+    let value = primal("a / b") { a.value / b.value }
     let r = value.rank
     let ta = tangentTimes(a, 1 / b.value, rank: r)
     let tb = tangentTimes(b, -value / b.value, rank: r)
@@ -120,19 +122,21 @@ extension Dual {
   /// `a * c` for a constant tensor `c` (broadcasting); tangent `da * c`.
   @inlinable
   public static func * (a: Dual, c: Tensor<Scalar>) -> Dual {
-    let value = a.value * c
+    let value = primal("a * c") { a.value * c }
     return Dual(value, tangent: fitted(tangentTimes(a, c, rank: value.rank), to: value.shape))
   }
 
   /// `a * s` for a scalar constant.
   @inlinable
   public static func * (a: Dual, s: Scalar) -> Dual {
-    Dual(a.value * s, tangent: a.tangent.map { $0 * s })
+    Dual(primal("a * s") { a.value * s }, tangent: a.tangent.map { $0 * s })
   }
 
   /// `a + s` for a scalar constant.
   @inlinable
-  public static func + (a: Dual, s: Scalar) -> Dual { Dual(a.value + s, tangent: a.tangent) }
+  public static func + (a: Dual, s: Scalar) -> Dual {
+    Dual(primal("a + s") { a.value + s }, tangent: a.tangent)
+  }
 }
 
 // MARK: - Shape (linear maps: the tangent goes through the same map)
@@ -143,7 +147,7 @@ extension Dual {
   @inlinable
   public func summed(toShape target: [Int]) -> Dual {
     if target == shape { return self }
-    let value = value.summed(toShape: target)
+    let value = primal("summed(toShape:)") { self.value.summed(toShape: target) }
     guard let t = tangent else { return Dual(value) }
     let padded = [Int](repeating: 1, count: shape.count - target.count) + target
     let reduced = t.summed(toShape: [t.shape[0]] + padded).reshaped(to: [t.shape[0]] + target)
@@ -154,7 +158,7 @@ extension Dual {
   @inlinable
   public func broadcasted(to target: [Int]) -> Dual {
     if target == shape { return self }
-    let value = value.broadcasted(to: target)
+    let value = primal("broadcasted(to:)") { self.value.broadcasted(to: target) }
     guard let t = tangent else { return Dual(value) }
     return Dual(
       value,
@@ -172,14 +176,17 @@ extension Dual {
   /// The axes reordered.
   @inlinable
   public func permuted(_ axes: [Int]) -> Dual {
-    Dual(value.permuted(axes), tangent: tangent?.permuted([0] + axes.map { $0 + 1 }))
+    Dual(
+      primal("permuted") { value.permuted(axes) },
+      tangent: tangent?.permuted([0] + axes.map { $0 + 1 }))
   }
 
   /// Elements `range` of `axis`.
   @inlinable
   public func slice(_ range: Range<Int>, alongAxis axis: Int) -> Dual {
     Dual(
-      value.slice(range, alongAxis: axis), tangent: tangent?.slice(range, alongAxis: axis + 1))
+      primal("slice") { value.slice(range, alongAxis: axis) },
+      tangent: tangent?.slice(range, alongAxis: axis + 1))
   }
 
   /// Zero padding that places `self` at `range` of `axis` in a tensor of size `size` there: the
@@ -193,6 +200,6 @@ extension Dual {
       after[axis] = size - range.upperBound
       return Tensor.concatenated([Tensor(zeros: before), t, Tensor(zeros: after)], alongAxis: axis)
     }
-    return Dual(pad(value, axis), tangent: tangent.map { pad($0, axis + 1) })
+    return Dual(primal("padded") { pad(value, axis) }, tangent: tangent.map { pad($0, axis + 1) })
   }
 }

@@ -6,7 +6,7 @@ extension Dual {
   /// `x * scale[c] + shift[c]` over channel axis 1; tangent `dx * s + x * ds + dt`, in one pass.
   @inlinable
   public func channelAffine(scale: Dual, shift: Dual?) -> Dual {
-    let y = value.channelAffine(scale: scale.value, shift: shift?.value)
+    let y = primal("channelAffine") { value.channelAffine(scale: scale.value, shift: shift?.value) }
     guard tangent != nil || scale.tangent != nil || shift?.tangent != nil else { return Dual(y) }
     return Dual(
       y,
@@ -19,7 +19,7 @@ extension Dual {
   @inlinable
   public func channelDot(_ other: Dual) -> Dual {
     let c = shape[1]
-    let value = Tensor.channelDot(self.value, other.value, channels: c)
+    let value = primal("channelDot") { Tensor.channelDot(self.value, other.value, channels: c) }
     let terms = [
       tangent.map { Tensor.channelDot($0, other.value, channels: c) },
       other.tangent.map { Tensor.channelDot($0, self.value, channels: c) },

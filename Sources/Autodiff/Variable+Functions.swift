@@ -69,26 +69,30 @@ extension Variable {
   /// does; the second derivative is 0 (almost everywhere).
   @inlinable
   public func relu() -> Variable {
-    let y = value.relu()
+    let y = primal("relu") { value.relu() }
     let output = Dual(y, tangent: dual.tangent?.keepingWherePositive(y))
     // The pullback keeps only `y`, which the next layer holds anyway: no mask is stored.
     return Variable.record(output, from: [self]) { g in
-      [Dual(g.value.keepingWherePositive(y), tangent: g.tangent?.keepingWherePositive(y))]
+      [
+        Dual(
+          primal("relu adjoint") { g.value.keepingWherePositive(y) },
+          tangent: g.tangent?.keepingWherePositive(y))
+      ]
     }
   }
 
   /// `x` where `x > 0`, else `slope * x` (PyTorch `nn.LeakyReLU(negative_slope)`, default 0.01).
   @inlinable
   public func leakyRelu(negativeSlope slope: Scalar = 0.01) -> Variable {
-    multipliedByConstant(value.map { $0 > 0 ? 1 : slope })
+    multipliedByConstant(primal("leakyRelu mask") { value.map { $0 > 0 ? 1 : slope } })
   }
 
   /// `x` where `x > 0`, else `alpha (e^x - 1)` (PyTorch `nn.ELU(alpha)`, default 1); its second
   /// derivative is `alpha e^x` for negative `x`.
   @inlinable
   public func elu(alpha: Scalar = 1) -> Variable {
-    let positive = value.indicator(greaterThan: 0)
-    let negative = 1 - positive
+    let positive = primal("elu mask") { value.indicator(greaterThan: 0) }
+    let negative = primal("elu mask") { 1 - positive }
     let negativePart = multipliedByConstant(negative)
     return multipliedByConstant(positive) + (negativePart.exp() - 1).multipliedByConstant(negative)
       * alpha

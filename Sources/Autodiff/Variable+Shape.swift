@@ -86,7 +86,7 @@ extension Variable {
   /// (a constant shift, so the derivatives are those of the plain formula).
   @inlinable
   public func logSumExp(alongAxis axis: Int) -> Variable {
-    let shift = value.max(alongAxes: [axis])
+    let shift = primal("logSumExp shift") { value.max(alongAxes: [axis]) }
     return (self - shift).exp().sum(alongAxes: [axis]).log() + shift
   }
 
@@ -133,7 +133,7 @@ extension Variable {
   /// Pieces laid end to end along `axis` (PyTorch `torch.cat`); the pullback slices the adjoint.
   @inlinable
   public static func concatenated(_ parts: [Variable], alongAxis axis: Int = 0) -> Variable {
-    let value = Tensor.concatenated(parts.map(\.value), alongAxis: axis)
+    let value = primal("concatenated") { Tensor.concatenated(parts.map(\.value), alongAxis: axis) }
     let k = parts.compactMap { $0.dual.directionCount }.first
     let tangent = k.map { k in
       Tensor.concatenated(

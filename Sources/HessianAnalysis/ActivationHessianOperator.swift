@@ -79,7 +79,10 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
     self.scope = CurvatureScope(.activation, name: layer)
     let constants = model.parameters.values
     let reduction = loss.reduction
-    self.objective = Objective(points: activations, termCount: data.batchCount) { t, a in
+    self.objective = Objective(
+      points: activations, termCount: data.batchCount,
+      cache: .forOperator(checked: checkDeterminism, method: method)
+    ) { t, a in
       let batch = try data.batch(t)
       let observer = ActivationObserver<Scalar>(replacing: layer, with: a[t])
       let output = model.output(

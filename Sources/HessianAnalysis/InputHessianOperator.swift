@@ -89,7 +89,10 @@ public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
     precondition(input.count >= 1, "the input must have at least one element, got \(input.shape)")
     self.input = input
     self.method = method
-    self.objective = Objective(points: [input], termCount: 1) { _, x in function(x[0]) }
+    self.objective = Objective(
+      points: [input], termCount: 1,
+      cache: .forOperator(checked: checkDeterminism, method: method)
+    ) { _, x in function(x[0]) }
     if checkDeterminism { try objective.checkDeterminism(mode: mode) }
   }
 

@@ -24,22 +24,27 @@ extension HessianOperator {
   /// module that registered it: `layer1.0.conv1.weight` to `layer1.0.conv1`, a BatchNorm's
   /// weight and bias together).
   ///
-  /// The determinism check runs once, on the full Hessian, not per layer.
+  /// The determinism check runs once, on the full Hessian, not per layer. The layers' primal
+  /// values share one cache of `primalCacheLimit` bytes: used one after the other, each
+  /// layer's tapes push out the previous layer's.
   ///
-  /// - Throws: as ``init(model:loss:data:parameters:method:checkDeterminism:)``.
+  /// - Throws: as ``init(model:loss:data:parameters:method:checkDeterminism:primalCacheLimit:)``.
   /// - Complexity: each layer's products cost one pass per batch that stops at that layer.
   public static func perLayer(
     model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,
-    method: DifferentiationMethod = .exact, checkDeterminism: Bool = true
+    method: DifferentiationMethod = .exact, checkDeterminism: Bool = true,
+    primalCacheLimit: Int = 2 << 30
   ) throws -> [HessianOperator] {
     if checkDeterminism {
-      _ = try HessianOperator(model: model, loss: loss, data: data, method: method)
+      _ = try HessianOperator(
+        model: model, loss: loss, data: data, method: method, primalCacheLimit: 0)
     }
+    let cache = checkDeterminism ? PrimalCache(byteLimit: primalCacheLimit) : nil
     return try LayerGroup.layers(of: model.parameters).map { layer in
       let (indices, segments) = try layer.selection.resolve(in: model.parameters)
       return try HessianOperator(
         model: model, loss: loss, data: data, indices: indices, segments: segments,
-        scope: .perLayer(layer.name), method: method, checkDeterminism: false)
+        scope: .perLayer(layer.name), method: method, checkDeterminism: false, cache: cache)
     }
   }
 }
