@@ -128,6 +128,39 @@ struct PyTorchFixtureTests {
     }
   }
 
+  /// The primal values recorded by a gradient pass, replayed by a block of 2 other directions
+  /// and then by the fixture's direction: PyTorch's HVP to the same 1e-8 (train-mode BatchNorm,
+  /// pooling and the ResNet's residual graph included).
+  @Test(arguments: fixtureCases)
+  func replayedPrimalValuesGivePyTorchsProduct(_ c: FixtureCase) throws {
+    let (model, data) = try c.load(c.network)
+    let inputs = try data.tensor(named: "inputs").floatingPoint(as: Double.self)
+    let targets = try c.targets(data, as: Double.self)
+    let loss = { (p: [Variable<Double>]) in
+      model.loss(c.loss, inputs: inputs, targets: targets, parameters: p)
+    }
+    let tape = PrimalTape<Double>()
+    let recorded = valueWithGradient(at: model.parameters.values, tape: tape, in: loss)
+    var generator = SeededGenerator(seed: 5)
+    let other = model.parameters.values.map {
+      Tensor<Double>(randomNormal: [2] + $0.shape, using: &generator)
+    }
+    _ = hessianVectorProducts(at: model.parameters.values, along: other, tape: tape, in: loss)
+    let directions = try model.parameters.names.map {
+      try data.tensor(named: "direction.\($0)").floatingPoint(as: Double.self).expandingShape(at: 0)
+    }
+    let result = hessianVectorProducts(
+      at: model.parameters.values, along: directions, tape: tape, in: loss)
+    #expect(result.value == recorded.value)
+    for (i, name) in model.parameters.names.enumerated() {
+      let hv = try data.tensor(named: "hvp.\(name)").floatingPoint(as: Double.self)
+      let hvpCheck = closeness(
+        result.hessianVectorProducts[i].reshaped(to: hv.shape), hv, rtol: 1e-8, atol: 1e-11)
+      #expect(hvpCheck.passes, "\(c.name) hvp.\(name): \(hvpCheck)")
+      #expect(result.gradient[i].scalars == recorded.gradient[i].scalars)
+    }
+  }
+
   @Test(arguments: fixtureCases)
   func singlePrecisionIsAccurate(_ c: FixtureCase) throws {
     let (model, data) = try c.load(c.networkFloat)
