@@ -54,7 +54,8 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
   ///   - layer: the layer's name as its ``LayerScope`` reports it (see
   ///     ``layerOutputNames(of:input:)``).
   ///   - method: exact (default) or finite-difference products.
-  ///   - checkDeterminism: run the two-pass check (default true).
+  ///   - checkDeterminism: run the two-pass check (default true); once it passes, each batch's
+  ///     primal values are kept (within 2 GiB) and every product replays them.
   /// - Throws: ``HessianAnalysisError/unknownLayer(name:available:)`` when no layer has that
   ///   name; the other ``HessianAnalysisError`` cases as ``HessianOperator``.
   public init(

@@ -24,8 +24,8 @@ import TensorCore
 /// gives each layer's block labeled ``CurvatureScope/Kind/perLayer``.
 ///
 /// **Determinism check.** At construction (unless `checkDeterminism` is false) the operator
-/// runs two passes over the data with the same fixed random vector; if the loss or the product
-/// differs beyond `sqrt(eps)` relative, it throws
+/// runs two gradient passes over the data; if the loss or the gradient differs beyond
+/// `sqrt(eps)` relative, it throws
 /// ``HessianAnalysisError/nondeterministic(quantity:first:second:relativeDifference:tolerance:mode:)``
 /// naming the likely cause (dropout in training mode, random augmentation) and the opt-out
 /// (curvlinops' `check_deterministic`). BatchNorm in training mode passes the check (its batch

@@ -47,7 +47,8 @@ public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// - Parameters:
   ///   - input: the point `x` (any shape).
   ///   - method: exact (default) or finite-difference products.
-  ///   - checkDeterminism: evaluate `f` and a product twice and compare (default true).
+  ///   - checkDeterminism: evaluate `f` and its gradient twice and compare (default true);
+  ///     once it passes, the primal values of `f` are kept and every product replays them.
   ///   - function: `f`, written with ``Variable`` operations; must return a scalar.
   /// - Throws: ``HessianAnalysisError`` when `f` or a product is not finite or the check fails.
   public init(
@@ -67,7 +68,8 @@ public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   ///   - model: the network `G` (for example a generator).
   ///   - input: the point `x` (a batch of one sample, or more).
   ///   - method: exact (default) or finite-difference products.
-  ///   - checkDeterminism: evaluate `f` and a product twice and compare (default true).
+  ///   - checkDeterminism: evaluate `f` and its gradient twice and compare (default true);
+  ///     once it passes, the primal values of `f` are kept and every product replays them.
   ///   - objective: a scalar function of the model's output.
   public init(
     model: Model<Scalar>, input: Tensor<Scalar>, method: DifferentiationMethod = .exact,
