@@ -42,8 +42,8 @@ import TensorCore
 ///
 /// **Primal cache.** The primal half of a product (forward and backward values) does not depend
 /// on the vectors, so after the check the operator keeps each batch's primal values
-/// (``Autodiff/PrimalTape``, about two copies of the batch's activations) within
-/// `primalCacheLimit` bytes, and every exact product replays them and computes only tangents:
+/// (``Autodiff/PrimalTape``, about two copies of the batch's activations) within a
+/// byte budget (`primalCacheLimit`), and every exact product replays them and computes only tangents:
 /// about a third less work per product on a ResNet-20. Batches beyond the budget are computed
 /// afresh each time. The cache needs the determinism check: with `checkDeterminism: false`,
 /// or finite differences, nothing is kept.
@@ -81,14 +81,15 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   ///   - method: exact products (default) or finite differences.
   ///   - checkDeterminism: run the two-pass check (default true); without it no primal values
   ///     are cached.
-  ///   - primalCacheLimit: the bytes of primal values kept to skip their recomputation
-  ///     (default 2 GiB; 0 keeps none).
+  ///   - primalCacheLimit: the bytes of primal values this operator keeps to skip their
+  ///     recomputation (0 keeps none); nil (the default) shares one 2 GiB budget with every
+  ///     other operator of the process, the least recently used tapes of others going first.
   /// - Throws: ``HessianAnalysisError`` when the selection is empty, a pass is not finite
   ///   (naming the batch), or the check fails.
   public init(
     model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,
     parameters selection: ParameterSelection = .all, method: DifferentiationMethod = .exact,
-    checkDeterminism: Bool = true, primalCacheLimit: Int = 2 << 30
+    checkDeterminism: Bool = true, primalCacheLimit: Int? = nil
   ) throws {
     let (indices, segments) = try selection.resolve(in: model.parameters)
     let scope: CurvatureScope =
@@ -104,7 +105,7 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   public init(
     model: Model<Scalar>, loss: LossFunction, inputs: Tensor<Scalar>, targets: Targets<Scalar>,
     parameters selection: ParameterSelection = .all, method: DifferentiationMethod = .exact,
-    checkDeterminism: Bool = true, primalCacheLimit: Int = 2 << 30
+    checkDeterminism: Bool = true, primalCacheLimit: Int? = nil
   ) throws {
     try self.init(
       model: model, loss: loss, data: DataSet(inputs: inputs, targets: targets),
@@ -180,9 +181,9 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
     return (r.value, r.gradient)
   }
 
-  /// The bytes of primal values this operator's cache holds (shared with the other layers'
-  /// operators for ``perLayer(model:loss:data:method:checkDeterminism:primalCacheLimit:)``).
-  public var primalCacheBytes: Int { objective.cache?.byteCount ?? 0 }
+  /// The bytes of primal values this operator keeps (its own tapes, not those of the other
+  /// operators sharing its budget).
+  public var primalCacheBytes: Int { objective.primalTapeBytes }
 
   /// Frees this operator's cached primal values; the next products record them again.
   public func releasePrimalCache() { objective.releasePrimalTapes() }

@@ -20,11 +20,10 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   let term: @Sendable (Int, [Variable<Scalar>]) throws -> Variable<Scalar>
   /// `||x||`, for the finite-difference step.
   let pointNorm: Double
-  /// The primal tapes of the terms at `points`, or nil: only an objective that passed the
-  /// determinism check may replay primal values (``checkDeterminism(mode:)`` records them).
-  let cache: PrimalCache?
-  /// This objective's key in `cache`.
-  let cacheOwner = PrimalCache.Owner()
+  /// This objective's key to the primal tapes of its terms at `points`, or nil: only an
+  /// objective that passed the determinism check may replay primal values
+  /// (``checkDeterminism(mode:)`` records them).
+  let cacheOwner: PrimalCache.Owner?
 
   init(
     points: [Tensor<Scalar>], termCount: Int, cache: PrimalCache? = nil,
@@ -35,22 +34,25 @@ struct Objective<Scalar: TensorScalar>: Sendable {
     self.termCount = termCount
     self.term = term
     self.pointNorm = euclideanNorm(points)
-    self.cache = cache
+    self.cacheOwner = cache.map { PrimalCache.Owner(cache: $0) }
   }
 
   /// Runs `pass` for term `t` with that term's primal tape when `cached` and one is free.
   private func withTape<R>(
     term t: Int, cached: Bool, _ pass: (PrimalTape<Scalar>?) throws -> R
   ) rethrows -> R {
-    guard cached, let cache,
-      let tape = cache.checkout(owner: cacheOwner, term: t, as: Scalar.self)
+    guard cached, let owner = cacheOwner,
+      let tape = owner.cache.checkout(owner: owner, term: t, as: Scalar.self)
     else { return try pass(nil) }
-    defer { cache.checkin(owner: cacheOwner, term: t) }
+    defer { owner.cache.checkin(owner: owner, term: t) }
     return try pass(tape)
   }
 
+  /// The bytes of this objective's primal tapes.
+  var primalTapeBytes: Int { cacheOwner.map { $0.cache.byteCount(of: $0) } ?? 0 }
+
   /// Frees this objective's primal tapes (they are recorded again on the next product).
-  func releasePrimalTapes() { cache?.removeAll(of: cacheOwner) }
+  func releasePrimalTapes() { cacheOwner.map { $0.cache.removeAll(of: $0) } }
 
   /// `F(x)`, summed in Double.
   func value() throws -> Double { try value(at: points) }

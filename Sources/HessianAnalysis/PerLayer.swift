@@ -25,21 +25,22 @@ extension HessianOperator {
   /// weight and bias together).
   ///
   /// The determinism check runs once, on the full Hessian, not per layer. The layers' primal
-  /// values share one cache of `primalCacheLimit` bytes: used one after the other, each
-  /// layer's tapes push out the previous layer's.
+  /// values share one budget (`primalCacheLimit` bytes, or the process-wide 2 GiB): used one
+  /// after the other, each layer's tapes push out the previous layer's.
   ///
   /// - Throws: as ``init(model:loss:data:parameters:method:checkDeterminism:primalCacheLimit:)``.
   /// - Complexity: each layer's products cost one pass per batch that stops at that layer.
   public static func perLayer(
     model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,
     method: DifferentiationMethod = .exact, checkDeterminism: Bool = true,
-    primalCacheLimit: Int = 2 << 30
+    primalCacheLimit: Int? = nil
   ) throws -> [HessianOperator] {
     if checkDeterminism {
       _ = try HessianOperator(
         model: model, loss: loss, data: data, method: method, primalCacheLimit: 0)
     }
-    let cache = checkDeterminism ? PrimalCache(byteLimit: primalCacheLimit) : nil
+    let cache = PrimalCache.forOperator(
+      checked: checkDeterminism, method: method, byteLimit: primalCacheLimit)
     return try LayerGroup.layers(of: model.parameters).map { layer in
       let (indices, segments) = try layer.selection.resolve(in: model.parameters)
       return try HessianOperator(

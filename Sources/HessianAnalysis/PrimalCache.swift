@@ -6,7 +6,9 @@ import Foundation
 import TensorCore
 
 /// Primal tapes (``PrimalTape``) keyed by objective and batch, within a byte budget shared by
-/// the operators that hold the cache (one operator, or all of ``HessianOperator/perLayer``'s).
+/// the operators that hold the cache: by default every operator of the process
+/// (``shared``), or those given their own limit (one operator, or all of
+/// ``HessianOperator/perLayer``'s). An objective's tapes go when it does.
 ///
 /// A tape is handed to one pass at a time (``checkout(owner:term:as:)``); a batch whose tape
 /// is busy (a concurrent product) computes its primal values. When a new recording takes the
@@ -14,11 +16,18 @@ import TensorCore
 /// if that is not enough the new recording is not kept: an operator whose batches do not all
 /// fit keeps its first ones and recomputes the rest.
 final class PrimalCache: @unchecked Sendable {
-  /// The default budget: 2 GiB, about four batches of 200 CIFAR images on a ResNet-20.
+  /// The default budget: 2 GiB.
   static let defaultByteLimit = 2 << 30
 
-  /// Identifies one objective's tapes; held by its entries, so it is not reused while they live.
-  final class Owner: Sendable {}
+  /// The cache of operators created without their own limit: one budget for the process.
+  static let shared = PrimalCache(byteLimit: defaultByteLimit)
+
+  /// One objective's key to its tapes; they are dropped when it goes.
+  final class Owner: Sendable {
+    let cache: PrimalCache
+    init(cache: PrimalCache) { self.cache = cache }
+    deinit { cache.removeAll(ofOwner: ObjectIdentifier(self)) }
+  }
 
   private struct Key: Hashable {
     let owner: ObjectIdentifier
@@ -26,7 +35,6 @@ final class PrimalCache: @unchecked Sendable {
   }
 
   private struct Entry {
-    let owner: Owner
     let tape: AnyObject
     var bytes: Int
     var lastUse: Int
@@ -44,12 +52,13 @@ final class PrimalCache: @unchecked Sendable {
     self.byteLimit = byteLimit
   }
 
-  /// A cache for an operator's exact products when replaying is sound (the objective is
-  /// checked for determinism), else nil.
+  /// The cache for an operator's exact products when replaying is sound (the objective is
+  /// checked for determinism), else nil: ``shared`` without a limit of its own.
   static func forOperator(
-    checked: Bool, method: DifferentiationMethod, byteLimit: Int = defaultByteLimit
+    checked: Bool, method: DifferentiationMethod, byteLimit: Int? = nil
   ) -> PrimalCache? {
-    checked && method == .exact ? PrimalCache(byteLimit: byteLimit) : nil
+    guard checked && method == .exact else { return nil }
+    return byteLimit.map { PrimalCache(byteLimit: $0) } ?? .shared
   }
 
   /// The bytes the kept tapes hold.
@@ -70,7 +79,7 @@ final class PrimalCache: @unchecked Sendable {
         return entry.tape as? PrimalTape<Scalar>
       }
       let tape = PrimalTape<Scalar>()
-      entries[key] = Entry(owner: owner, tape: tape, bytes: 0, lastUse: clock, inUse: true)
+      entries[key] = Entry(tape: tape, bytes: 0, lastUse: clock, inUse: true)
       return tape
     }
   }
@@ -106,10 +115,17 @@ final class PrimalCache: @unchecked Sendable {
   }
 
   /// Drops every tape of `owner` that is not in use.
-  func removeAll(of owner: Owner) {
+  func removeAll(of owner: Owner) { removeAll(ofOwner: ObjectIdentifier(owner)) }
+
+  /// The bytes of `owner`'s tapes.
+  func byteCount(of owner: Owner) -> Int {
     lock.withLock {
-      entries = entries.filter { $0.key.owner != ObjectIdentifier(owner) || $0.value.inUse }
+      entries.filter { $0.key.owner == ObjectIdentifier(owner) }.values.reduce(0) { $0 + $1.bytes }
     }
+  }
+
+  private func removeAll(ofOwner owner: ObjectIdentifier) {
+    lock.withLock { entries = entries.filter { $0.key.owner != owner || $0.value.inUse } }
   }
 }
 

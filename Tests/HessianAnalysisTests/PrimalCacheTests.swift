@@ -3,12 +3,13 @@
 // batches, or none; the budget is respected, and nothing is cached without the check.
 
 import Autodiff
-import HessianAnalysis
 import MatrixFree
 import NeuralNetworks
 import TensorCore
 import Testing
 import _TestSupport
+
+@testable import HessianAnalysis
 
 @Suite("Primal cache of the Hessian operators")
 struct PrimalCacheTests {
@@ -114,7 +115,26 @@ struct PrimalCacheTests {
       #expect(layer.primalCacheBytes <= limit)
       offset += layer.dimension
     }
-    #expect(layers[0].primalCacheBytes > 0)
+    let kept = layers.reduce(0) { $0 + $1.primalCacheBytes }
+    #expect(kept > 0 && kept <= limit)
+    #expect(layers.last!.primalCacheBytes > 0)
+  }
+
+  /// An objective's tapes go with it: when the last copy of its owner is released, the cache
+  /// it shares with others holds none of its bytes.
+  @Test func tapesGoWithTheirOperator() throws {
+    let cache = PrimalCache(byteLimit: 1 << 30)
+    var first: HessianOperator<Double>? = try HessianOperator(
+      model: Self.model, loss: Self.loss, data: Self.data, indices: [0, 1],
+      segments: [], scope: .full, method: .exact, checkDeterminism: true, cache: cache)
+    let second = try HessianOperator(
+      model: Self.model, loss: Self.loss, data: Self.data, indices: [2, 3],
+      segments: [], scope: .full, method: .exact, checkDeterminism: true, cache: cache)
+    let both = cache.byteCount
+    #expect(first!.primalCacheBytes > 0 && second.primalCacheBytes > 0)
+    #expect(both == first!.primalCacheBytes + second.primalCacheBytes)
+    first = nil
+    #expect(cache.byteCount == second.primalCacheBytes)
   }
 
   /// The bytes one weighted batch of 4 keeps: half of what two such batches keep.
