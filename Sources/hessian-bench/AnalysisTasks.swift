@@ -75,9 +75,14 @@ func analysisReport(
 ) throws -> [String: Any] {
   let wanted = tasks.sorted().compactMap { name in AnalysisTask(name).map { (name, $0) } }
   guard !wanted.isEmpty else { return [:] }
+  var primalBytes = 0
   func makeHessian() throws -> HessianOperator<Float> {
     try HessianOperator(
       model: model, loss: .crossEntropy(.mean), inputs: inputs, targets: targets)
+  }
+  /// The operator's kept primal values, noted for the report before it goes.
+  func note(_ hessian: HessianOperator<Float>) {
+    primalBytes = max(primalBytes, hessian.primalCacheBytes)
   }
   var report: [String: Any] = [:]
   func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
@@ -93,6 +98,7 @@ func analysisReport(
     case .top(let count, let blockSize):
       let (result, seconds) = try timed {
         let hessian = try makeHessian()
+        defer { note(hessian) }
         if let blockSize {
           return try eigenpairs(
             of: hessian, count: count, which: .largest, tolerance: 1e-3, maxMatvecs: 2000,
@@ -112,6 +118,7 @@ func analysisReport(
     case .trace(let lowRankDimension, let budget):
       let (result, seconds) = try timed {
         let hessian = try makeHessian()
+        defer { note(hessian) }
         if let r = lowRankDimension {
           return try hutchPlusPlusTrace(
             of: hessian, lowRankDimension: r, targetRelativeError: 0.01, maxMatvecs: budget,
@@ -130,13 +137,16 @@ func analysisReport(
       report["\(name)_converged"] = result.converged
     case .density:
       let (result, seconds) = try timed {
-        try spectralDensity(
-          of: makeHessian(), lanczosSteps: 100, probeCount: 1, using: &generator)
+        let hessian = try makeHessian()
+        defer { note(hessian) }
+        return try spectralDensity(
+          of: hessian, lanczosSteps: 100, probeCount: 1, using: &generator)
       }
       report["density_s"] = seconds
       report["density_hvps"] = result.matvecCount
       report["density_kernel_width"] = result.kernelWidth
     }
   }
+  report["primal_cache_bytes"] = primalBytes
   return report
 }
