@@ -16,10 +16,10 @@ struct Report: AnalysisCommand {
     abstract: "The standard analysis, written as JSON, SVG plots and an HTML report.",
     discussion: """
       Runs: the top eigenvalues (Lanczos), the trace (Hutch++), the spectral density \
-      (stochastic Lanczos quadrature), each layer's top eigenvalue and trace (dense for layers \
-      of at most 256 parameters), the loss along \
-      the top eigenvector, a random direction and the gradient, and the loss on the plane of \
-      the top two eigenvectors. Nothing is written until all of it has succeeded.
+      (stochastic Lanczos quadrature; its trace gets an error bar across the --probes), each \
+      layer's top eigenvalue and trace (dense for layers of at most 256 parameters), the loss \
+      along the top eigenvector, a random direction and the gradient, and the loss on the \
+      plane of the top two eigenvectors. Nothing is written until all of it has succeeded.
 
       Writes into --out: report.json, density.svg, layers.svg, landscape-1d.svg, \
       landscape-2d.svg and report.html (the plots inline, so the page stands alone).
@@ -47,8 +47,11 @@ struct Report: AnalysisCommand {
   @Option(help: "Lanczos steps of the spectral density.")
   var steps: Int = 100
 
-  @Option(help: "Probes of the spectral density.")
-  var probes: Int = 1
+  @Option(
+    help: ArgumentHelp(
+      "Probes of the spectral density (independent Lanczos runs; from 2 on, the SLQ trace "
+        + "gets a standard error across them)."))
+  var probes: Int = 4
 
   @Option(help: "Points of the 1-D landscape curves.")
   var grid: Int = 41
@@ -123,7 +126,10 @@ struct Report: AnalysisCommand {
     context.progress.begin("report 3/5: spectral density", total: steps * probes)
     let density = try spectralDensity(
       of: observed, lanczosSteps: steps, probeCount: probes, using: &generator)
-    context.progress.end("report 3/5: density from \(density.matvecCount) HVPs")
+    context.progress.end(
+      "report 3/5: density from \(density.matvecCount) HVPs; SLQ trace "
+        + format(density.traceEstimate)
+        + (density.traceStandardError.map { " ± " + format($0) } ?? ""))
 
     var exact: ExactCheck?
     if n <= exactCheckLimit {

@@ -200,8 +200,32 @@ struct Seed001CommandTests {
     #expect(nodes.count == 4 && weights.count == 4)
     for w in weights { #expect(abs(w.reduce(0, +) - 1) < 1e-9) }
     #expect(abs((nodes[0].max() ?? 0) - 122.032250) < 1e-5)
+    // Each probe's trace is a Hutchinson sample: the mean lands within 4 standard errors of
+    // the hand-worked trace 120 (8 + 8 + 2 + 2 + 50 + 50).
+    let trace = try #require(json.number("trace_estimate"))
+    let error = try #require(json.number("trace_standard_error"))
+    #expect(error > 0 && abs(trace - 120) <= 4 * error, "\(trace) ± \(error)")
     let svg = try String(contentsOfFile: scratch.path("d.svg"), encoding: .utf8)
     #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+  }
+
+  @Test func densityTraceErrorBarFromProbesOnly() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let files = try Seed001Files.arguments(in: scratch)
+    // One probe: a trace estimate, but no spread to measure (JSON null).
+    let one = try CLI.run(["density", "--steps", "6", "--probes", "1"] + files)
+    #expect(one.status == 0, "\(one.stderr)")
+    let single = try one.json()
+    #expect(single["trace_standard_error"] is NSNull)
+    #expect(single.number("trace_estimate") != nil)
+    // 8 probes: within 4 standard errors of 120 (t with 7 degrees of freedom: a 0.5% event).
+    let eight = try CLI.run(["density", "--steps", "3", "--probes", "8"] + files)
+    #expect(eight.status == 0, "\(eight.stderr)")
+    let json = try eight.json()
+    let trace = try #require(json.number("trace_estimate"))
+    let error = try #require(json.number("trace_standard_error"))
+    #expect(error > 0 && abs(trace - 120) <= 4 * error, "\(trace) ± \(error)")
   }
 
   @Test func landscapeLossesEqualTheClosedFormLoss() throws {
