@@ -26,8 +26,9 @@ import TensorCore
 /// standard error is below `targetRelativeError` times its estimate, or at `maxMatvecs`.
 ///
 /// - Parameters:
-///   - hessian: the operator (normally the full Hessian; any selection works, its segments are
-///     grouped by ``LayerGroup/layerName(ofParameter:)``).
+///   - hessian: the operator (normally the full ``HessianOperator``; any selection works, its
+///     segments are grouped by ``LayerGroup/layerName(ofParameter:)``; a wrapper that counts
+///     the products for a progress display works too).
 ///   - targetRelativeError: the relative standard error every layer must reach (default 1e-2).
 ///   - minimumSampleCount: samples before the stop rule applies (default 10).
 ///   - maxMatvecs: the budget of products (default 1000).
@@ -37,8 +38,8 @@ import TensorCore
 ///   ``TraceResult/Method/hutchinsonSplit``; all share the products (each reports the total).
 /// - Throws: errors of the operator.
 /// - Complexity: at most `maxMatvecs` products of `hessian`.
-public func perLayerTraceEstimates<Scalar>(
-  of hessian: HessianOperator<Scalar>, targetRelativeError: Double = 1e-2,
+public func perLayerTraceEstimates<Operator: CurvatureOperator>(
+  of hessian: Operator, targetRelativeError: Double = 1e-2,
   minimumSampleCount: Int = 10, maxMatvecs: Int = 1000, blockSize: Int = 8, seed: UInt64 = 0
 ) throws -> [LabeledTrace] {
   precondition(maxMatvecs >= 2, "maxMatvecs must be at least 2, got \(maxMatvecs)")
@@ -65,7 +66,7 @@ public func perLayerTraceEstimates<Scalar>(
   var done = false
   while samples < maxMatvecs && !done {
     let k = Swift.min(blockSize, maxMatvecs - samples)
-    let z = Tensor<Scalar>(rademacher: [k, n], using: &generator)
+    let z = Tensor<Operator.Scalar>(rademacher: [k, n], using: &generator)
     let hz = try hessian.apply(z)
     let (zs, hs) = (z.scalars, hz.scalars)
     for row in 0..<k {

@@ -54,6 +54,50 @@ public struct TraceResult: Codable, Sendable, Equatable {
   }
 }
 
+/// The top eigenvalues of one Hessian (full, one layer's block, ...) with the evidence of
+/// their accuracy, labeled: what `hessian eigen --per-layer` reports per layer.
+///
+/// Encoded (with snake-case keys) as `{"scope": {"kind": "per-layer", "name": "0"}, "name": "0",
+/// "parameter_count": 4, "eigenvalues": [20.0], "residuals": [0.0], "converged": [true],
+/// "eigen_method": "dense", "hvp_count": 4, ...}`.
+public struct EigenvalueSummary: Codable, Sendable, Equatable {
+  /// Which Hessian: ``CurvatureScope/full`` or `per-layer <name>`.
+  public var scope: CurvatureScope
+  /// The layer's name (`full` for the full Hessian).
+  public var name: String
+  /// The parameters it covers, in order.
+  public var parameterNames: [String]
+  /// Its dimension `n`.
+  public var parameterCount: Int
+  /// The largest eigenvalues, descending (at most `n` of them).
+  public var eigenvalues: [Double]
+  /// Their residuals `||H y - lambda y||` (0 for a dense decomposition).
+  public var residuals: [Double]
+  /// Whether each meets the relative tolerance `||H y - lambda y|| <= tolerance |lambda|`.
+  public var converged: [Bool]
+  /// `lanczos`, or `dense` for blocks small enough to decompose exactly.
+  public var eigenMethod: String
+  /// The products the eigenvalues cost: Lanczos' count, or `n` for a dense block.
+  public var hvpCount: Int
+
+  /// Creates a summary.
+  public init(
+    scope: CurvatureScope, name: String, parameterNames: [String], parameterCount: Int,
+    eigenvalues: [Double], residuals: [Double], converged: [Bool], eigenMethod: String,
+    hvpCount: Int
+  ) {
+    self.scope = scope
+    self.name = name
+    self.parameterNames = parameterNames
+    self.parameterCount = parameterCount
+    self.eigenvalues = eigenvalues
+    self.residuals = residuals
+    self.converged = converged
+    self.eigenMethod = eigenMethod
+    self.hvpCount = hvpCount
+  }
+}
+
 /// The top eigenvalues and the trace of one Hessian (full, one layer's block, ...), labeled.
 ///
 /// Encoded (with snake-case keys, as the `hessian` tool writes it) as
@@ -82,6 +126,14 @@ public struct CurvatureSummary: Codable, Sendable {
   public var trace: TraceResult
   /// All products spent on this Hessian.
   public var hvpCount: Int
+
+  /// The eigenvalue part alone (its ``EigenvalueSummary/hvpCount`` is ``eigenMatvecCount``).
+  public var eigenvalueSummary: EigenvalueSummary {
+    EigenvalueSummary(
+      scope: scope, name: name, parameterNames: parameterNames, parameterCount: parameterCount,
+      eigenvalues: eigenvalues, residuals: residuals, converged: converged,
+      eigenMethod: eigenMethod, hvpCount: eigenMatvecCount)
+  }
 }
 
 /// Per-layer curvature: each layer's block, and the full Hessian for comparison.

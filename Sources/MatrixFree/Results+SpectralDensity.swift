@@ -63,6 +63,36 @@ public struct SpectralDensity: Codable, Sendable {
     return total / Double(Swift.max(nodes.count, 1))
   }
 
-  /// `n` times ``moment(_:)`` of order 1: the trace estimate implied by the quadrature.
+  /// `n` times ``moment(_:)`` of order 1: the trace estimate implied by the quadrature, the
+  /// mean of ``probeTraceEstimates``.
   public var traceEstimate: Double { Double(dimension) * moment(1) }
+
+  /// Each probe's trace estimate, `n sum_j tau_pj^2 theta_pj`.
+  ///
+  /// The quadrature is exact for polynomials of degree 1, so this is `n u_pᵀ A u_p` for the
+  /// probe's unit start `u_p`: for a Rademacher probe `u = z / sqrt(n)` exactly Hutchinson's
+  /// sample `zᵀ A z` (variance `2 (||A||_F^2 - sum_i A_ii^2)`); for a Gaussian one
+  /// `n gᵀ A g / ||g||^2`, unbiased too since `E[u uᵀ] = I / n` for a uniform unit vector.
+  public var probeTraceEstimates: [Double] {
+    zip(nodes, weights).map { probeNodes, probeWeights in
+      Double(dimension) * zip(probeNodes, probeWeights).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+  }
+
+  /// The standard error of ``traceEstimate`` across the probes, or nil for a single probe.
+  ///
+  /// ```
+  /// standardError = s / sqrt(P),   s^2 = sum_p (t_p - mean)^2 / (P - 1)
+  /// ```
+  ///
+  /// for the per-probe estimates `t_p` (``probeTraceEstimates``), which are independent and
+  /// identically distributed. With few probes `s` is itself rough (`P - 1` degrees of
+  /// freedom): with 4 probes the interval `mean ± 3.2 standardError` covers the trace 95% of
+  /// the time (Student's t), not `± 2`.
+  public var traceStandardError: Double? {
+    guard nodes.count >= 2 else { return nil }
+    var statistics = RunningStatistics()
+    for estimate in probeTraceEstimates { statistics.add(estimate) }
+    return statistics.standardError
+  }
 }

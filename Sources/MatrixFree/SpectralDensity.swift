@@ -18,7 +18,11 @@ import TensorCore
 /// exact for polynomials `f` of degree `< 2 lanczosSteps`. Since `E[u uᵀ] = I/n`, the average
 /// over probes estimates `phi`; its error falls like `1/sqrt(P n)` in the weights, so for a
 /// large Hessian (n ~ 10^5) a single probe already gives a good density (Ghorbani et al. 2019;
-/// PyHessian's default `n_v=1`). The raw nodes and weights are returned, and a
+/// PyHessian's default `n_v=1`). The trace is another matter: `n sum_j tau_j^2 theta_j` is
+/// exactly Hutchinson's sample `n uᵀ A u` of the probe, whose spread does not shrink with `n`,
+/// so ``SpectralDensity/traceEstimate`` averages `P` such samples and its error bar
+/// (``SpectralDensity/traceStandardError``) is measured across them, from `P >= 2` on.
+/// The raw nodes and weights are returned, and a
 /// density smoothed by a Gaussian kernel of width ``KernelWidth`` on `gridPoints` evenly
 /// spaced points, normalized numerically to integrate to 1 (see ``SpectralDensity``).
 ///

@@ -16,9 +16,12 @@ struct Density: AnalysisCommand {
     discussion: """
       Each probe runs --steps Lanczos steps; the Ritz values are the nodes and the squared \
       first components of their vectors the weights (Ghorbani, Krishnan and Xiao 2019). The \
-      density is their Gaussian smoothing on a grid, integrating to 1.
+      density is their Gaussian smoothing on a grid, integrating to 1. Each probe's n Σ \
+      weight × node is a Hutchinson sample of the trace: trace_estimate is their mean and, \
+      with --probes 2 or more, trace_standard_error their standard error (null for one probe).
 
-      JSON: nodes, weights (one list per probe), grid, density, kernel_width, hvp_count.
+      JSON: nodes, weights (one list per probe), grid, density, kernel_width, trace_estimate, \
+      trace_standard_error, hvp_count.
       """)
 
   @OptionGroup var options: SharedOptions
@@ -28,7 +31,7 @@ struct Density: AnalysisCommand {
   @Option(help: "Lanczos steps per probe (at most the number of parameters).")
   var steps: Int = 100
 
-  @Option(help: "Random probes (independent Lanczos runs), averaged.")
+  @Option(help: "Random probes (independent Lanczos runs), averaged; 2+ for a trace error bar.")
   var probes: Int = 1
 
   @Option(help: "Points of the smoothed density's grid.")
@@ -65,7 +68,8 @@ struct Density: AnalysisCommand {
     return CommandResult(
       fields: densityJSON(density, scope: hessian.scope.description), files: files,
       summary: "density over [\(format(smallest)), \(format(largest))] from "
-        + "\(density.matvecCount) HVPs; trace estimate \(format(density.traceEstimate))")
+        + "\(density.matvecCount) HVPs; trace estimate \(format(density.traceEstimate))"
+        + (density.traceStandardError.map { " ± " + format($0) } ?? " (one probe: no error bar)"))
   }
 }
 
@@ -79,6 +83,7 @@ func densityJSON(_ d: SpectralDensity, scope: String) -> JSONDocument {
     "hvp_count": .integer(d.matvecCount),
     "kernel_width": .number(d.kernelWidth),
     "trace_estimate": .number(d.traceEstimate),
+    "trace_standard_error": d.traceStandardError.map { .number($0) } ?? .null,
     "nodes": .array(d.nodes.map { .numbers($0) }),
     "weights": .array(d.weights.map { .numbers($0) }),
     "grid": .numbers(d.grid),

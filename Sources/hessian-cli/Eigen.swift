@@ -22,9 +22,13 @@ struct Eigen: AnalysisCommand {
       reported with its residual and a converged flag. --method power is PyHessian's deflated \
       power iteration (largest magnitude), for comparison.
 
+      --per-layer gives each layer's own diagonal block's top eigenvalues, layer by layer \
+      (blocks of at most 32 parameters are decomposed densely), and nothing else: each \
+      layer's trace is `hessian trace --per-layer`'s.
+
       JSON: eigenvalues, residuals (||Hv - λv||), relative_residuals, converged, hvp_count, \
       seconds, seed, scope; with --per-layer a "layers" list of {name, parameter_count, \
-      eigenvalues, trace}.
+      eigenvalues, residuals, converged, eigen_method, hvp_count}.
       """)
 
   @OptionGroup var options: SharedOptions
@@ -70,8 +74,12 @@ struct Eigen: AnalysisCommand {
     }
     guard maxHVPs >= 2 else { throw ValidationError("--max-hvps must be at least 2") }
     guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1") }
-    if options.analysis.perLayer && (bottom != nil || method == .power || vectors != nil) {
-      throw ValidationError("--per-layer gives each layer's top eigenvalues: use --top only")
+    if options.analysis.perLayer
+      && (bottom != nil || method == .power || vectors != nil || blockSize != 1)
+    {
+      throw ValidationError(
+        "--per-layer gives each layer's top eigenvalues: use --top, --tolerance and "
+          + "--max-hvps only (not --bottom, --method power, --vectors or --block-size)")
     }
   }
 
@@ -146,33 +154,43 @@ struct Eigen: AnalysisCommand {
       ], files: files, summary: summary)
   }
 
-  /// Each layer's top eigenvalues and trace (diagonal blocks of the Hessian).
+  /// Each layer's top eigenvalues (diagonal blocks of the Hessian), one progress phase per
+  /// layer; no product goes to anything else (traces are `hessian trace --per-layer`'s).
   func perLayer<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
-    let layers = LayerGroup.layers(of: workload.model.parameters)
-    context.progress.begin("eigen: top \(count) of each of \(layers.count) layers' Hessians")
-    let result = try explained {
-      try perLayerCurvature(
-        model: workload.model, loss: workload.loss, data: workload.data, eigenvalueCount: count,
-        tolerance: tolerance, maxMatvecs: maxHVPs, includeFull: false, method: context.method,
-        seed: context.seed, checkDeterminism: context.checksDeterminism)
+    let layers = try context.layerHessians(
+      workload, checkDeterminism: context.checksDeterminism)
+    var generator = SeededGenerator(seed: context.seed)
+    var summaries: [EigenvalueSummary] = []
+    for layer in layers {
+      context.progress.begin(
+        "\(layer.label): top \(count) of \(layer.hessian.dimension) parameters", budget: maxHVPs)
+      let summary = try eigenvalueSummary(
+        of: layer.hessian, count: count, tolerance: tolerance, maxMatvecs: maxHVPs,
+        using: &generator, progress: context.progress.eigenEstimateReporter)
+      context.progress.end("\(layer.label): \(eigenvalueLine(summary)), \(summary.hvpCount) HVPs")
+      summaries.append(summary)
     }
-    context.progress.end("eigen: \(layers.count) layers in \(result.hvpCount) HVPs")
-    let summary = result.layers.map { "\($0.name) \(format($0.eigenvalues[0]))" }
+    let hvps = summaries.reduce(0) { $0 + $1.hvpCount }
+    context.progress.note("eigen: \(layers.count) layers in \(hvps) HVPs")
+    let converged = summaries.allSatisfy { $0.converged.allSatisfy { $0 } }
+    let summary = summaries.map { "\($0.name) \(format($0.eigenvalues[0]))" }
       .joined(separator: ", ")
     return CommandResult(
       fields: [
         "scope": "per-layer",
-        "layers": .array(result.layers.map(layerJSON)),
-        "hvp_count": .integer(result.hvpCount),
+        "layers": .array(summaries.map(layerJSON)),
+        "hvp_count": .integer(hvps),
         "tolerance": .number(tolerance),
-      ], summary: "top eigenvalue per layer: " + summary)
+      ],
+      summary: "top eigenvalue per layer: " + summary
+        + (converged ? "" : " (NOT all converged: raise --max-hvps)"))
   }
 }
 
-/// One layer's summary: name, size, eigenvalues with their evidence, and trace.
-func layerJSON(_ s: CurvatureSummary) -> JSONDocument {
+/// One layer's eigenvalues: name, size, eigenvalues with their evidence, and their cost.
+func layerJSON(_ s: EigenvalueSummary) -> JSONDocument {
   [
     "name": .string(s.name),
     "parameter_count": .integer(s.parameterCount),
@@ -181,9 +199,15 @@ func layerJSON(_ s: CurvatureSummary) -> JSONDocument {
     "residuals": .numbers(s.residuals),
     "converged": .booleans(s.converged),
     "eigen_method": .string(s.eigenMethod),
-    "trace": .number(s.trace.trace),
-    "trace_standard_error": .number(s.trace.standardError),
-    "trace_method": .string(s.trace.method.rawValue),
     "hvp_count": .integer(s.hvpCount),
   ]
+}
+
+/// One layer's eigenvalues and trace (the report's layers).
+func layerJSON(_ s: CurvatureSummary) -> JSONDocument {
+  layerJSON(s.eigenvalueSummary)
+    .adding("trace", .number(s.trace.trace))
+    .adding("trace_standard_error", .number(s.trace.standardError))
+    .adding("trace_method", .string(s.trace.method.rawValue))
+    .adding("hvp_count", .integer(s.hvpCount))
 }

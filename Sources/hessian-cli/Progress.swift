@@ -4,6 +4,7 @@
 
 import Dispatch
 import Foundation
+import HessianAnalysis
 import MatrixFree
 import TensorCore
 
@@ -51,6 +52,15 @@ final class Progress: @unchecked Sendable {
       self.done = done
       if let estimate { self.estimate = estimate }
       if let expectedTotal { self.total = expectedTotal }
+      draw(force: false)
+    }
+  }
+
+  /// Shows `estimate` without changing the count (when an ``ObservedOperator`` counts the
+  /// products and the method reports its estimates).
+  func show(estimate: String) {
+    lock.withLock {
+      self.estimate = estimate
       draw(force: false)
     }
   }
@@ -135,21 +145,40 @@ extension Progress {
   /// expects to need.
   var traceReporter: (ProgressReport) -> Void {
     { report in
-      let value = report.values.first.map(format) ?? "?"
-      let error = report.standardError.map { " ± " + format($0) } ?? ""
       self.update(
-        done: report.matvecCount, estimate: "trace ≈ \(value)\(error)",
+        done: report.matvecCount, estimate: Self.traceEstimate(report),
         expectedTotal: report.expectedMatvecCount)
     }
   }
 
   /// Shows an eigensolver's current Ritz values and its largest relative residual.
   var eigenReporter: (ProgressReport) -> Void {
-    { report in
-      let values = report.values.prefix(3).map(format).joined(separator: ", ")
-      let residual = report.relativeResidual.map { ", residual " + format($0) } ?? ""
-      self.update(done: report.matvecCount, estimate: "λ ≈ \(values)\(residual)")
-    }
+    { report in self.update(done: report.matvecCount, estimate: Self.eigenEstimate(report)) }
+  }
+
+  /// Shows a trace estimator's running estimate only, when an ``ObservedOperator`` counts the
+  /// products (a phase that runs more than one method on the same operator).
+  var traceEstimateReporter: (ProgressReport) -> Void {
+    { report in self.show(estimate: Self.traceEstimate(report)) }
+  }
+
+  /// Shows an eigensolver's Ritz values only, when an ``ObservedOperator`` counts the products.
+  var eigenEstimateReporter: (ProgressReport) -> Void {
+    { report in self.show(estimate: Self.eigenEstimate(report)) }
+  }
+
+  /// `trace ≈ 12.3 ± 0.4`.
+  static func traceEstimate(_ report: ProgressReport) -> String {
+    let value = report.values.first.map(format) ?? "?"
+    let error = report.standardError.map { " ± " + format($0) } ?? ""
+    return "trace ≈ \(value)\(error)"
+  }
+
+  /// `λ ≈ 6.02, 4.17, residual 0.003`.
+  static func eigenEstimate(_ report: ProgressReport) -> String {
+    let values = report.values.prefix(3).map(format).joined(separator: ", ")
+    let residual = report.relativeResidual.map { ", residual " + format($0) } ?? ""
+    return "λ ≈ \(values)\(residual)"
   }
 }
 
@@ -166,4 +195,15 @@ struct ObservedOperator<Base: LinearOperator>: LinearOperator {
     progress.advance(by: block.shape[0])
     return result
   }
+}
+
+extension ObservedOperator: Sendable where Base: Sendable {}
+
+/// An observed curvature operator keeps its labels, so the library's per-operator summaries
+/// (which name their results after the scope and segments) accept it.
+extension ObservedOperator: CurvatureOperator where Base: CurvatureOperator {
+  var segments: [VectorSegment] { base.segments }
+  var scope: CurvatureScope { base.scope }
+  var method: DifferentiationMethod { base.method }
+  var hvpCount: Int { base.hvpCount }
 }

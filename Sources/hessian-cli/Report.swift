@@ -16,10 +16,10 @@ struct Report: AnalysisCommand {
     abstract: "The standard analysis, written as JSON, SVG plots and an HTML report.",
     discussion: """
       Runs: the top eigenvalues (Lanczos), the trace (Hutch++), the spectral density \
-      (stochastic Lanczos quadrature), each layer's top eigenvalue and trace (dense for layers \
-      of at most 256 parameters), the loss along \
-      the top eigenvector, a random direction and the gradient, and the loss on the plane of \
-      the top two eigenvectors. Nothing is written until all of it has succeeded.
+      (stochastic Lanczos quadrature; its trace gets an error bar across the --probes), each \
+      layer's top eigenvalue and trace (dense for layers of at most 256 parameters), the loss \
+      along the top eigenvector, a random direction and the gradient, and the loss on the \
+      plane of the top two eigenvectors. Nothing is written until all of it has succeeded.
 
       Writes into --out: report.json, density.svg, layers.svg, landscape-1d.svg, \
       landscape-2d.svg and report.html (the plots inline, so the page stands alone).
@@ -47,8 +47,11 @@ struct Report: AnalysisCommand {
   @Option(help: "Lanczos steps of the spectral density.")
   var steps: Int = 100
 
-  @Option(help: "Probes of the spectral density.")
-  var probes: Int = 1
+  @Option(
+    help: ArgumentHelp(
+      "Probes of the spectral density (independent Lanczos runs; from 2 on, the SLQ trace "
+        + "gets a standard error across them)."))
+  var probes: Int = 4
 
   @Option(help: "Points of the 1-D landscape curves.")
   var grid: Int = 41
@@ -123,7 +126,10 @@ struct Report: AnalysisCommand {
     context.progress.begin("report 3/5: spectral density", total: steps * probes)
     let density = try spectralDensity(
       of: observed, lanczosSteps: steps, probeCount: probes, using: &generator)
-    context.progress.end("report 3/5: density from \(density.matvecCount) HVPs")
+    context.progress.end(
+      "report 3/5: density from \(density.matvecCount) HVPs; SLQ trace "
+        + format(density.traceEstimate)
+        + (density.traceStandardError.map { " ± " + format($0) } ?? ""))
 
     var exact: ExactCheck?
     if n <= exactCheckLimit {
@@ -136,13 +142,7 @@ struct Report: AnalysisCommand {
       context.progress.end("report: exact eigenvalues and trace from \(n) HVPs")
     }
 
-    context.progress.begin("report 4/5: per-layer top eigenvalue and trace")
-    let layers = try perLayerCurvature(
-      model: workload.model, loss: workload.loss, data: workload.data, eigenvalueCount: 1,
-      tolerance: tolerance, traceTargetRelativeError: targetError, traceMaxMatvecs: maxProbes,
-      denseThreshold: 256, includeFull: false, method: context.method, seed: context.seed,
-      checkDeterminism: false)
-    context.progress.end("report 4/5: \(layers.layers.count) layers in \(layers.hvpCount) HVPs")
+    let layers = try perLayer(workload, context: context)
 
     let vector = { (i: Int) -> LandscapeDirection<Scalar> in
       .vector(
@@ -161,15 +161,15 @@ struct Report: AnalysisCommand {
 
     let plots = ReportPlots(
       density: Charts.density(density, topEigenvalues: eigen.eigenvalues),
-      layers: Charts.layers(layers.layers),
+      layers: Charts.layers(layers),
       landscape1D: Charts.landscape1D(curves),
       landscape2D: Charts.landscape2D(surface))
     let hvps =
-      eigen.matvecCount + trace.matvecCount + density.matvecCount + layers.hvpCount
-      + (exact?.hvpCount ?? 0)
+      eigen.matvecCount + trace.matvecCount + density.matvecCount
+      + layers.reduce(0) { $0 + $1.hvpCount } + (exact?.hvpCount ?? 0)
     let html = ReportPage(
       workload: workload.title, fields: workload.fields, eigen: eigen, trace: trace,
-      density: density, layers: layers.layers, curves: curves, surface: surface, plots: plots,
+      density: density, layers: layers, curves: curves, surface: surface, plots: plots,
       exact: exact,
       seed: context.seed, hvpCount: hvps
     ).html()
@@ -201,7 +201,7 @@ struct Report: AnalysisCommand {
             "hvp_count": .integer($0.hvpCount),
           ]
         } ?? .null,
-        "layers": .array(layers.layers.map(layerJSON)),
+        "layers": .array(layers.map(layerJSON)),
         "landscape_1d": curvesJSON(curves),
         "landscape_2d": surfaceJSON(surface),
         "hvp_count": .integer(hvps),
@@ -209,5 +209,36 @@ struct Report: AnalysisCommand {
       ],
       files: files,
       summary: "report written to \(out)/report.html (\(hvps) HVPs)")
+  }
+
+  /// Each layer's top eigenvalue and trace (dense for layers of at most 256 parameters), one
+  /// progress phase per layer. The products are counted as they happen, so the estimators
+  /// only show their estimates.
+  func perLayer<Scalar: TensorScalar>(
+    _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> [CurvatureSummary] {
+    let layers = try context.layerHessians(workload, checkDeterminism: false)
+    var generator = SeededGenerator(seed: context.seed)
+    var summaries: [CurvatureSummary] = []
+    for layer in layers {
+      context.progress.begin(
+        "report 4/5 \(layer.label): top eigenvalue and trace of "
+          + "\(layer.hessian.dimension) parameters")
+      let summary = try curvatureSummary(
+        of: layer.hessian, eigenvalueCount: 1, tolerance: tolerance,
+        traceTargetRelativeError: targetError, traceMaxMatvecs: maxProbes, denseThreshold: 256,
+        using: &generator, eigenProgress: context.progress.eigenEstimateReporter,
+        traceProgress: context.progress.traceEstimateReporter)
+      let trace = summary.trace
+      context.progress.end(
+        "report 4/5 \(layer.label): \(eigenvalueLine(summary.eigenvalueSummary)), trace "
+          + format(trace.trace)
+          + (trace.method == .exact ? " (exact)" : " ± " + format(trace.standardError))
+          + ", \(summary.hvpCount) HVPs")
+      summaries.append(summary)
+    }
+    let hvps = summaries.reduce(0) { $0 + $1.hvpCount }
+    context.progress.note("report 4/5: \(layers.count) layers in \(hvps) HVPs")
+    return summaries
   }
 }

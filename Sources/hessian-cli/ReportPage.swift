@@ -88,6 +88,21 @@ struct ReportPage<Scalar: TensorScalar> {
         .text(s.eigenMethod), .number(s.trace.trace), .number(s.trace.standardError),
       ]
     }
+    // Each SLQ probe gives one Hutchinson sample of the trace: an error bar from 2 probes on.
+    let densityTrace: [HTMLReport.KeyValue] =
+      if let error = density.traceStandardError {
+        [
+          .init(
+            "trace from the density (SLQ, \(density.probeCount) probes)",
+            .number(density.traceEstimate)),
+          .init("its standard error (across the probes)", .number(error)),
+        ]
+      } else {
+        [
+          .init(
+            "trace from the density (SLQ, 1 probe: no error bar)", .number(density.traceEstimate))
+        ]
+      }
     let report = HTMLReport(
       title: "Hessian report",
       subtitle: workload,
@@ -116,10 +131,8 @@ struct ReportPage<Scalar: TensorScalar> {
                 .init("target reached", .flag(trace.converged)),
                 .init("sketch dimension", .integer(trace.lowRankDimension)),
                 .init("Hessian-vector products", .integer(trace.matvecCount)),
-                .init(
-                  "trace from the density (SLQ, \(density.probeCount) probe(s): no error bar)",
-                  .number(density.traceEstimate)),
-              ] + (exact.map { [.init("exact trace (dense Hessian)", .number($0.trace))] } ?? []))
+              ] + densityTrace
+                + (exact.map { [.init("exact trace (dense Hessian)", .number($0.trace))] } ?? []))
           ]),
         .init(
           "Eigenvalue spectral density",

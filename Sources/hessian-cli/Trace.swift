@@ -136,10 +136,12 @@ struct Trace: AnalysisCommand {
   func perLayer<Scalar>(_ hessian: HessianOperator<Scalar>, context: RunContext) throws
     -> CommandResult
   {
-    context.progress.begin("trace: every layer's block from one Hutchinson run")
+    context.progress.begin(
+      "trace: every layer's block from one Hutchinson run on the full Hessian", budget: maxProbes)
     let traces = try perLayerTraceEstimates(
-      of: hessian, targetRelativeError: targetError, maxMatvecs: maxProbes,
-      blockSize: blockSize, seed: context.seed)
+      of: ObservedOperator(base: hessian, progress: context.progress),
+      targetRelativeError: targetError, maxMatvecs: maxProbes, blockSize: blockSize,
+      seed: context.seed)
     let hvps = traces.first?.trace.hvpCount ?? 0
     context.progress.end("trace: \(traces.count) layers in \(hvps) HVPs")
     return CommandResult(

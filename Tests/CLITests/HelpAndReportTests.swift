@@ -107,8 +107,18 @@ struct ReportTests {
     #expect(exact["hvp_count"] as? Int == json.object("model")["parameter_count"] as? Int)
     #expect(
       close(eigen.numbers("eigenvalues"), exact.numbers("eigenvalues"), rtol: 1e-3, atol: 1e-6))
+    // The SLQ trace has an error bar by default (4 probes), and it covers the exact trace.
+    let density = json.object("density")
+    #expect(density["probe_count"] as? Int == 4)
+    let slq = try #require(density.number("trace_estimate"))
+    let slqError = try #require(density.number("trace_standard_error"))
+    let exactTrace = try #require(exact.number("trace"))
+    #expect(slqError > 0 && abs(slq - exactTrace) <= 4 * slqError, "\(slq) ± \(slqError)")
 
     let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+    #expect(html.contains("trace from the density (SLQ, 4 probes)"))
+    #expect(html.contains("its standard error (across the probes)"))
+    #expect(!html.contains("no error bar"))
     for plot in ["density.svg", "layers.svg", "landscape-1d.svg", "landscape-2d.svg"] {
       #expect(html.contains("\"\(plot)\""), "report.html does not reference \(plot)")
       let data = try Data(contentsOf: URL(fileURLWithPath: out + "/" + plot))

@@ -96,4 +96,47 @@ struct PyTorchFixtureCommandTests {
       abs(estimate - dense.trace) <= 4 * error + 1e-9 * abs(dense.trace),
       "\(estimate) ± \(error) vs \(dense.trace)")
   }
+
+  @Test func eigenPerLayerSpendsItsProductsOnEigenvaluesOnly() throws {
+    let weights = Self.fixtures.appendingPathComponent("mlp_tanh.weights.safetensors")
+    let dataURL = Self.fixtures.appendingPathComponent("mlp_tanh.data.safetensors")
+    let arguments = [
+      "--model", "mlp", "--widths", "5,7,3", "--activation", "tanh", "--weights", weights.path,
+      "--inputs", dataURL.path, "--precision", "double", "--quiet", "--tolerance", "1e-8",
+    ]
+    // The oracle: each layer's block assembled densely (n products with unit vectors) and
+    // decomposed by LAPACK. Layer 0 (35 + 7 = 42 parameters) is above the dense threshold
+    // (32), so the command uses Lanczos; layer 2 (21 + 3 = 24) is decomposed densely.
+    var model = Model<Double>(multilayerPerceptron(widths: [5, 7, 3], activation: .tanh))
+    try model.parameters.load(
+      stateDict: Safetensors.read(contentsOf: weights).floatingPointTensors(as: Double.self))
+    let data = try Safetensors.read(contentsOf: dataURL)
+    let blocks = try HessianOperator.perLayer(
+      model: model, loss: .crossEntropy(.mean),
+      data: DataSet(
+        inputs: data.tensor(named: "inputs").floatingPoint(as: Double.self),
+        targets: .classes(try data.tensor(named: "labels").integers())))
+    let tops = try blocks.map {
+      try DenseHessian(of: $0).eigendecomposition().eigenvalues.last ?? .nan
+    }
+
+    let run = try CLI.run(["eigen", "--per-layer"] + arguments)
+    #expect(run.status == 0, "\(run.stderr)")
+    let json = try run.json()
+    let layers = json.objects("layers")
+    #expect(layers.map { $0["name"] as? String } == ["0", "2"])
+    #expect(layers.map { $0["eigen_method"] as? String } == ["lanczos", "dense"])
+    #expect(close(layers.map { $0.numbers("eigenvalues")[0] }, tops, rtol: 1e-7, atol: 1e-12))
+    #expect(layers.allSatisfy { ($0["converged"] as? [Bool]) == [true] && $0["trace"] == nil })
+    // The products: the dense block's n, and exactly what Lanczos alone spends on layer 0's
+    // block (the same seed and start as `eigen --parameters '0.*'`, which computes nothing
+    // else), nothing on traces.
+    let alone = try CLI.run(["eigen", "--parameters", "0.*"] + arguments)
+    #expect(alone.status == 0, "\(alone.stderr)")
+    let lanczos = try #require(try alone.json()["hvp_count"] as? Int)
+    #expect(close(try alone.json().numbers("eigenvalues"), [tops[0]], rtol: 1e-7, atol: 1e-12))
+    #expect(layers.map { $0["hvp_count"] as? Int } == [lanczos, 24])
+    #expect(json["hvp_count"] as? Int == lanczos + 24)
+    #expect(lanczos <= 42, "Lanczos in 42 dimensions took \(lanczos) products")
+  }
 }

@@ -75,8 +75,43 @@ struct Seed001CommandTests {
     #expect(layers.map { $0["name"] as? String } == ["0", "2"])
     #expect(layers.map { $0["parameter_count"] as? Int } == [4, 2])
     #expect(close(layers.map { $0.numbers("eigenvalues")[0] }, [20, 100], atol: 1e-9))
-    // Each block's trace, exact for these small blocks: 8 + 8 + 2 + 2 and 50 + 50.
-    #expect(close(layers.compactMap { $0.number("trace") }, [20, 100], atol: 1e-9))
+    #expect(layers.map { $0["eigen_method"] as? String } == ["dense", "dense"])
+    // Only the eigenvalues are paid for: a dense block costs one product per parameter, and
+    // no trace is computed (that is `trace --per-layer`'s job).
+    #expect(layers.map { $0["hvp_count"] as? Int } == [4, 2])
+    #expect(json["hvp_count"] as? Int == 6)
+    #expect(layers.allSatisfy { $0["trace"] == nil && $0["trace_standard_error"] == nil })
+  }
+
+  @Test func eigenPerLayerNamesEachLayerOnStderrUnlessQuiet() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let files = try Seed001Files.arguments(in: scratch)
+    let loud = try CLI.run(["eigen", "--per-layer"] + files.filter { $0 != "--quiet" })
+    #expect(loud.status == 0, "\(loud.stderr)")
+    let lines = loud.stderr.split(separator: "\n").map(String.init)
+    // A phase per layer, named by its position and its name, and a line with its result.
+    for (label, value) in [("layer 1/2 0", "20"), ("layer 2/2 2", "100")] {
+      #expect(lines.contains { $0.hasPrefix("\(label): top 1 of ") }, "\(loud.stderr)")
+      #expect(lines.contains { $0.hasPrefix("\(label): λ \(value) (dense)") }, "\(loud.stderr)")
+    }
+    #expect(lines.contains { $0.hasPrefix("eigen: 2 layers in 6 HVPs") }, "\(loud.stderr)")
+    // The same JSON either way; nothing on stderr with --quiet.
+    let quiet = try CLI.run(["eigen", "--per-layer"] + files)
+    #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+    #expect(
+      try quiet.json().objects("layers").map { $0.numbers("eigenvalues") }
+        == loud.json().objects("layers").map { $0.numbers("eigenvalues") })
+  }
+
+  @Test func eigenPerLayerRejectsOptionsItDoesNotUse() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let files = try Seed001Files.arguments(in: scratch)
+    let run = try CLI.run(["eigen", "--per-layer", "--block-size", "2"] + files)
+    #expect(run.status == 64)
+    #expect(run.stderr.contains("--block-size"), "\(run.stderr)")
+    #expect(run.stdout.isEmpty)
   }
 
   @Test func denseWritesTheHandWorkedMatrixAndItsSpectrum() throws {
@@ -165,8 +200,32 @@ struct Seed001CommandTests {
     #expect(nodes.count == 4 && weights.count == 4)
     for w in weights { #expect(abs(w.reduce(0, +) - 1) < 1e-9) }
     #expect(abs((nodes[0].max() ?? 0) - 122.032250) < 1e-5)
+    // Each probe's trace is a Hutchinson sample: the mean lands within 4 standard errors of
+    // the hand-worked trace 120 (8 + 8 + 2 + 2 + 50 + 50).
+    let trace = try #require(json.number("trace_estimate"))
+    let error = try #require(json.number("trace_standard_error"))
+    #expect(error > 0 && abs(trace - 120) <= 4 * error, "\(trace) ± \(error)")
     let svg = try String(contentsOfFile: scratch.path("d.svg"), encoding: .utf8)
     #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+  }
+
+  @Test func densityTraceErrorBarFromProbesOnly() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let files = try Seed001Files.arguments(in: scratch)
+    // One probe: a trace estimate, but no spread to measure (JSON null).
+    let one = try CLI.run(["density", "--steps", "6", "--probes", "1"] + files)
+    #expect(one.status == 0, "\(one.stderr)")
+    let single = try one.json()
+    #expect(single["trace_standard_error"] is NSNull)
+    #expect(single.number("trace_estimate") != nil)
+    // 8 probes: within 4 standard errors of 120 (t with 7 degrees of freedom: a 0.5% event).
+    let eight = try CLI.run(["density", "--steps", "3", "--probes", "8"] + files)
+    #expect(eight.status == 0, "\(eight.stderr)")
+    let json = try eight.json()
+    let trace = try #require(json.number("trace_estimate"))
+    let error = try #require(json.number("trace_standard_error"))
+    #expect(error > 0 && abs(trace - 120) <= 4 * error, "\(trace) ± \(error)")
   }
 
   @Test func landscapeLossesEqualTheClosedFormLoss() throws {

@@ -124,3 +124,89 @@ func slqOnADiagonalMatrix<S: TensorScalar>(_: S.Type) throws {
   }
   expectClose(density.traceEstimate / 6, density.moment(1), rtol: 1e-12)
 }
+
+/// The exact variance of Hutchinson's Rademacher sample `zᵀ A z` (each SLQ probe's trace
+/// estimate): `2 (||A||_F^2 - sum_i A_ii^2)`, from the dense matrix.
+func rademacherSampleVariance(_ spectrum: KnownSpectrum<Double>) -> Double {
+  let diagonalSquares = spectrum.diagonal.reduce(0) { $0 + $1 * $1 }
+  return 2 * (spectrum.frobeniusSquared - diagonalSquares)
+}
+
+@Test func slqTraceLandsWithinFourStandardErrorsOfTheExactTrace() throws {
+  // A dense operator of known trace; 16 probes of 10 steps, over 12 seeds. (A standard error
+  // too small by a factor sqrt(P) = 4 would put seed 407 at 7 standard errors.)
+  let spectrum = KnownSpectrum<Double>(mixedSpectrum)
+  for seed in 0..<12 {
+    var g = SeededGenerator(seed: UInt64(400 + seed))
+    let density = try spectralDensity(
+      of: spectrum.dense, lanczosSteps: 10, probeCount: 16, using: &g)
+    let error = try #require(density.traceStandardError)
+    #expect(error > 0)
+    #expect(
+      Swift.abs(density.traceEstimate - spectrum.trace) <= 4 * error,
+      "seed \(seed): \(density.traceEstimate) ± \(error) vs \(spectrum.trace)")
+  }
+}
+
+@Test func slqTraceStandardErrorShrinksLikeOneOverRootProbes() throws {
+  // E[standardError^2] = Var[zᵀAz] / P exactly (the sample variance is unbiased): the RMS over
+  // seeds is sigma / sqrt(P), a factor 4 from 4 to 64 probes.
+  let spectrum = KnownSpectrum<Double>(mixedSpectrum)
+  let sigma = rademacherSampleVariance(spectrum).squareRoot()
+  func rmsStandardError(_ probes: Int) throws -> Double {
+    let squares = try (0..<16).map { seed -> Double in
+      var g = SeededGenerator(seed: UInt64(500 + seed))
+      let density = try spectralDensity(
+        of: spectrum.dense, lanczosSteps: 4, probeCount: probes, using: &g)
+      let error = try #require(density.traceStandardError)
+      return error * error
+    }
+    return (squares.reduce(0, +) / Double(squares.count)).squareRoot()
+  }
+  let few = try rmsStandardError(4)
+  let many = try rmsStandardError(64)
+  expectClose(few, sigma / 2, rtol: 0.35, "4 probes")
+  expectClose(many, sigma / 8, rtol: 0.2, "64 probes")
+  #expect(few / many > 3 && few / many < 5.3, "ratio \(few / many), 1/sqrt(P) gives 4")
+}
+
+@Test func slqPerProbeTracesAreRademacherQuadraticForms() throws {
+  // Every probe's n sum_j w_j theta_j must be zᵀHz for one of the 64 sign vectors z, even
+  // after a single Lanczos step (the hand-worked seed Hessian; n = 6).
+  let h = seedHessian(Double.self).scalars
+  let forms = (0..<64).map { bits -> Double in
+    let z = (0..<6).map { (bits >> $0) & 1 == 1 ? -1.0 : 1.0 }
+    var sum = 0.0
+    for i in 0..<6 { for j in 0..<6 { sum += z[i] * h[i * 6 + j] * z[j] } }
+    return sum
+  }
+  for steps in [1, 3] {
+    var g = SeededGenerator(seed: 36)
+    let density = try spectralDensity(
+      of: DenseOperator(seedHessian(Double.self)), lanczosSteps: steps, probeCount: 8, using: &g)
+    let samples = density.probeTraceEstimates
+    #expect(samples.count == 8)
+    for sample in samples {
+      #expect(forms.contains { Swift.abs($0 - sample) < 1e-9 }, "\(sample) is no zᵀHz")
+    }
+    let mean = samples.reduce(0, +) / 8
+    let variance = samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 7
+    expectClose(density.traceEstimate, mean, rtol: 1e-12)
+    expectClose(try #require(density.traceStandardError), (variance / 8).squareRoot(), rtol: 1e-9)
+  }
+  // A single probe has no spread to measure.
+  var g = SeededGenerator(seed: 37)
+  let one = try spectralDensity(
+    of: DenseOperator(seedHessian(Double.self)), lanczosSteps: 3, probeCount: 1, using: &g)
+  #expect(one.traceStandardError == nil)
+}
+
+@Test func slqTraceOfADiagonalOperatorHasNoSpread() throws {
+  // zᵀDz = tr(D) for every Rademacher z: each probe gives the exact trace, the error bar is 0.
+  let spectrum = KnownSpectrum<Double>(linspace(-3, 12, 40), rotated: false)
+  var g = SeededGenerator(seed: 38)
+  let density = try spectralDensity(
+    of: spectrum.dense, lanczosSteps: 5, probeCount: 5, using: &g)
+  for sample in density.probeTraceEstimates { expectClose(sample, spectrum.trace, atol: 1e-10) }
+  expectClose(try #require(density.traceStandardError), 0, atol: 1e-10)
+}
