@@ -57,7 +57,7 @@ struct RunContext {
   /// determinism.
   func hessian<Scalar>(_ workload: Workload<Scalar>) throws -> HessianOperator<Scalar> {
     let check = !options.analysis.skipDeterminismCheck
-    if check { progress.note("checking that two passes agree (determinism)") }
+    if check { progress.note("checking that two gradient passes agree (determinism)") }
     return try explained {
       try HessianOperator(
         model: workload.model, loss: workload.loss, data: workload.data, parameters: selection,

@@ -21,7 +21,7 @@ extension RunContext {
   func layerHessians<Scalar>(
     _ workload: Workload<Scalar>, checkDeterminism: Bool
   ) throws -> [ObservedLayer<Scalar>] {
-    if checkDeterminism { progress.note("checking that two passes agree (determinism)") }
+    if checkDeterminism { progress.note("checking that two gradient passes agree (determinism)") }
     let layers = try explained {
       try HessianOperator.perLayer(
         model: workload.model, loss: workload.loss, data: workload.data, method: method,

@@ -161,7 +161,10 @@ struct AnalysisOptions: ParsableArguments {
   var hvp: HVPMethod = .exact
 
   @Flag(
-    help: "Skip the check that two passes over the data agree (dropout in train mode fails it).")
+    help: """
+      Skip the check that two gradient passes over the data agree (dropout in train mode \
+      fails it). Products then recompute their primal values: about a third slower.
+      """)
   var skipDeterminismCheck = false
 
   @Option(help: "Seeds initialization, probes and starting vectors.")
