@@ -1,6 +1,6 @@
-// Per-layer runs walk the layers here, one progress phase per layer named after it ("layer 3/21
-// layer1.0.conv1: ..."), with every product counted as it happens: a ResNet-20 has about 21
-// layer groups, and a silent phase of that length looks hung.
+// Per-layer runs walk the layers here, one progress phase per layer named after it ("layer 3/43
+// layer1.0.conv1: ..."), with every product counted as it happens: a ResNet-20 has 43 layer
+// groups (each BatchNorm is its own), and a silent phase of that length looks hung.
 
 import HessianAnalysis
 import MatrixFree
@@ -8,7 +8,7 @@ import TensorCore
 
 /// One layer's diagonal block of the Hessian, observed by the run's progress display.
 struct ObservedLayer<Scalar: TensorScalar> {
-  /// `layer 3/21 layer1.0.conv1`: the position among the layers and the layer's name.
+  /// `layer 3/43 layer1.0.conv1`: the position among the layers and the layer's name.
   var label: String
   /// The block, reporting each product to the progress display.
   var hessian: ObservedOperator<HessianOperator<Scalar>>
