@@ -58,7 +58,7 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
   /// told not to.
   ///
   /// - Parameters: as
-  ///   ``HessianOperator/init(model:loss:data:parameters:method:checkDeterminism:)``.
+  ///   ``HessianOperator/init(model:loss:data:parameters:method:checkDeterminism:primalCacheLimit:)``.
   /// - Throws: as ``HessianOperator``.
   public init(
     model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>,

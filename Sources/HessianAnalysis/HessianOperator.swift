@@ -20,7 +20,7 @@ import TensorCore
 ///
 /// With a ``ParameterSelection`` other than ``ParameterSelection/all`` the operator is the
 /// diagonal block of the selected parameters (the others are constants), labeled
-/// ``CurvatureScope/Kind/parameters``; ``perLayer(model:loss:data:method:checkDeterminism:)``
+/// ``CurvatureScope/Kind/parameters``; ``perLayer(model:loss:data:method:checkDeterminism:primalCacheLimit:)``
 /// gives each layer's block labeled ``CurvatureScope/Kind/perLayer``.
 ///
 /// **Determinism check.** At construction (unless `checkDeterminism` is false) the operator

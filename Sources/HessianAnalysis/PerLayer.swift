@@ -67,7 +67,7 @@ extension HessianOperator {
 ///
 /// For the eigenvalues alone (no trace products), call
 /// ``eigenvalueSummary(of:count:tolerance:maxMatvecs:denseThreshold:using:progress:)`` on each
-/// operator of ``HessianOperator/perLayer(model:loss:data:method:checkDeterminism:)``; both
+/// operator of ``HessianOperator/perLayer(model:loss:data:method:checkDeterminism:primalCacheLimit:)``; both
 /// functions also take progress closures, for a display of each layer's products.
 ///
 /// **Cost.** Each layer's products are passes of their own: one direction `(v_1, ..., v_L)`
@@ -147,7 +147,7 @@ public func perLayerCurvature<Scalar: TensorScalar>(
 ///
 /// - Parameters:
 ///   - hessian: the operator, labeled by its scope and segments (one layer's block from
-///     ``HessianOperator/perLayer(model:loss:data:method:checkDeterminism:)``, the full Hessian,
+///     ``HessianOperator/perLayer(model:loss:data:method:checkDeterminism:primalCacheLimit:)``, the full Hessian,
 ///     a selection...).
 ///   - count: the top eigenvalues wanted (default 1; at most `n` for a dense block).
 ///   - tolerance: Lanczos' relative residual tolerance (default `1e-3`).
