@@ -97,8 +97,9 @@ extension Tensor {
               + startW
             let (skipStart, skipEnd) = (Swift.max(0, -startW), Swift.max(0, startW))
             if valid > skipStart + skipEnd {
-              (out + rows.lowerBound * outWidth + skipStart).update(
-                from: first + skipStart, count: valid - skipStart - skipEnd)
+              copyAvoidingPageAliasing(
+                from: first + skipStart, to: out + rows.lowerBound * outWidth + skipStart,
+                count: valid - skipStart - skipEnd)
             }
             // Column by column down the block: a per-row loop of one or two elements became a
             // memset call per row (13% of a gradient in calls and their loop).

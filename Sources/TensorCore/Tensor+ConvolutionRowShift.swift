@@ -64,7 +64,8 @@ extension Tensor {
       // (or were never written, at the two ends) are then zeroed, column by column.
       let (lead, trail) = (Swift.max(0, -shift), Swift.max(0, shift))
       if size > lead + trail {
-        (target + lead).update(from: image + lead + shift, count: size - lead - trail)
+        copyAvoidingPageAliasing(
+          from: image + lead + shift, to: target + lead, count: size - lead - trail)
       }
       let valid = validRange(outputs: w, size: w, stride: 1, start: shift)
       for column in 0..<w where !valid.contains(column) {

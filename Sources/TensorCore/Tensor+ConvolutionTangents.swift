@@ -149,7 +149,7 @@ extension Tensor {
             if let pdb = pdb.value {
               copyRows(block, adding: pdb + j * d.o, rows: d.o, length: plane, into: target)
             } else {
-              target.update(from: block, count: outSize)
+              copyAvoidingPageAliasing(from: block, to: target, count: outSize)
             }
             accumulate = true
           } else if let pdb = pdb.value {

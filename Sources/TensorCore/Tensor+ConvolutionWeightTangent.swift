@@ -77,7 +77,8 @@ extension Tensor {
           if let pa, let pdgy = pdgy.value {
             unfold(px.value + n * imageSize, into: colX)
             for j in 0..<k {
-              (gathered + j * outSize).update(from: pdgy + (j * d.n + n) * outSize, count: outSize)
+              copyAvoidingPageAliasing(
+                from: pdgy + (j * d.n + n) * outSize, to: gathered + j * outSize, count: outSize)
             }
             product(gathered, outputs: k * d.o, colX, columns: unit, pa)
           }

@@ -82,7 +82,7 @@ extension Tensor {
       for _ in range {
         let src = source.value + offset
         if innerStride == 1 {
-          out.initialize(from: src, count: inner)
+          copyAvoidingPageAliasing(from: src, to: out, count: inner)
         } else {
           for j in 0..<inner { (out + j).initialize(to: src[j * innerStride]) }
         }

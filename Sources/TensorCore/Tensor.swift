@@ -189,3 +189,30 @@ func copyElements<Scalar>(
 ) {
   destination.initialize(from: source, count: count)
 }
+
+/// Copies `count` elements like `update(from:count:)`, in pieces of 2 KB when the destination
+/// lies less than 64 bytes past the source modulo 4 KB.
+///
+/// NOTE: glibc 2.36's memmove uses `rep movsb` from about 2-4 KB up, and on this AMD EPYC
+/// (Zen 4) machine that runs at 2-3 GB/s instead of 30-50 GB/s when `(destination - source)
+/// mod 4096` is 4 to 28 bytes (measured in C for every distance; pieces of 2 KB take the vector
+/// loop at 35 GB/s). The left-shifted copy of a padded convolution's input is exactly that when
+/// image and scratch share a page offset: a quarter of the 8-64 KB copies of a block of 8 HVPs
+/// on ResNet-20, whose CPU time fell 6% once they were split.
+@inlinable @inline(__always)
+func copyAvoidingPageAliasing<Scalar>(
+  from source: UnsafePointer<Scalar>, to destination: UnsafeMutablePointer<Scalar>, count: Int
+) {
+  let distance = (Int(bitPattern: destination) &- Int(bitPattern: source)) & 4095
+  guard distance > 0 && distance < 64 else {
+    destination.update(from: source, count: count)
+    return
+  }
+  let piece = 2048 / MemoryLayout<Scalar>.stride
+  var done = 0
+  while done < count {
+    let n = Swift.min(piece, count - done)
+    (destination + done).update(from: source + done, count: n)
+    done += n
+  }
+}

@@ -43,6 +43,22 @@ struct TensorMemoryTests {
     pool.drain()
   }
 
+  @Test func aRepeatReusesEverySizeThoughEachPeaksAtItsOwnMoment() {
+    let size = 1 << 20
+    let pool = BufferPool(limit: size)
+    func pass() -> [UnsafeMutableRawPointer] {
+      let a = (0..<2).map { _ in pool.allocate(bytes: size) }  // 2 MiB live: the live peak
+      for p in a { pool.release(p, bytes: size) }
+      let b = pool.allocate(bytes: 2 * size)  // later, one buffer of another size
+      pool.release(b, bytes: 2 * size)
+      return a + [b]
+    }
+    let first = pass()
+    #expect(pool.cachedBytes == 4 * size)  // the sum of the per-size peaks, twice the live peak
+    #expect(Set(pass()) == Set(first))  // nothing is allocated afresh
+    pool.drain()
+  }
+
   @Test func smallBuffersAreNotPooled() {
     let pool = BufferPool()
     let small = pool.allocate(bytes: 1024)
