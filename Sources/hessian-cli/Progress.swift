@@ -98,6 +98,8 @@ final class Progress: @unchecked Sendable {
     var parts = [task]
     if let total {
       parts.append("\(done)/\(total) \(unit)")
+    } else if let budget {
+      parts.append("\(done) of at most \(budget) \(unit)")
     } else if done > 0 {
       parts.append("\(done) \(unit)")
     }
@@ -206,4 +208,6 @@ extension ObservedOperator: CurvatureOperator where Base: CurvatureOperator {
   var scope: CurvatureScope { base.scope }
   var method: DifferentiationMethod { base.method }
   var hvpCount: Int { base.hvpCount }
+  var primalCacheBytes: Int { base.primalCacheBytes }
+  func releasePrimalCache() { base.releasePrimalCache() }
 }

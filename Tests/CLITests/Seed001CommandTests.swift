@@ -96,6 +96,12 @@ struct Seed001CommandTests {
       #expect(lines.contains { $0.hasPrefix("\(label): λ \(value) (dense)") }, "\(loud.stderr)")
     }
     #expect(lines.contains { $0.hasPrefix("eigen: 2 layers in 6 HVPs") }, "\(loud.stderr)")
+    // An iterative phase shows its budget (--max-hvps, default 1000) until it is done.
+    #expect(
+      lines.contains {
+        $0.hasPrefix("layer 1/2 0: top 1 of 4 parameters · 0 of at most 1000 HVPs")
+      },
+      "\(loud.stderr)")
     // The same JSON either way; nothing on stderr with --quiet.
     let quiet = try CLI.run(["eigen", "--per-layer"] + files)
     #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
