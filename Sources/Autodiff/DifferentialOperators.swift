@@ -153,16 +153,25 @@ public func hessianVectorProduct<Scalar>(
 ///
 /// - Parameters:
 ///   - directions: one tensor per point of shape `[k] + point.shape`.
+///   - tape: a ``PrimalTape`` of this JVP of `f` at `points` (a tape belongs to one kind of
+///     pass: a JVP's records only the forward values): an empty one records, a recorded one
+///     supplies the primal values so that only the tangents are computed; nil (the default)
+///     computes them.
 /// - Returns: the value and its `k` derivatives, shape `[k] + value.shape`.
+/// - Complexity: one forward pass whose tangent work is `k` times wider; with a recorded tape,
+///   the tangent work only.
 @inlinable
 public func valueWithDirectionalDerivatives<Scalar>(
   at points: [Tensor<Scalar>], along directions: [Tensor<Scalar>],
+  tape: PrimalTape<Scalar>? = nil,
   in f: ([Variable<Scalar>]) throws -> Variable<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, derivatives: Tensor<Scalar>) {
   let k = directions.first?.shape.first ?? 0
-  let leaves = zip(points, directions).map { Variable.leaf($0, tangent: $1) }
-  let output = try f(leaves)
-  return (output.value, output.dual.tangent ?? Tensor(zeros: [k] + output.shape))
+  return try withPrimalTape(tape) {
+    let leaves = zip(points, directions).map { Variable.leaf($0, tangent: $1) }
+    let output = try f(leaves)
+    return (output.value, output.dual.tangent ?? Tensor(zeros: [k] + output.shape))
+  }
 }
 
 /// The value of `f` and its vector-Jacobian products with `k` cotangents (PyTorch
@@ -171,24 +180,30 @@ public func valueWithDirectionalDerivatives<Scalar>(
 ///
 /// - Parameters:
 ///   - cotangents: shape `[k] + output.shape`; row `i` is `u_i`.
+///   - tape: a ``PrimalTape`` of this VJP of `f` at `points` (a tape belongs to one kind of
+///     pass): an empty one records, a recorded one supplies the forward values and the zero
+///     adjoint, so that only the `k` cotangents are propagated; nil (the default) computes them.
 /// - Returns: the value, and for each point, `[k] + point.shape`: row `i` is `J^T u_i`.
 /// - Complexity: one forward and one reverse pass; the `k` cotangents ride as tangents of a
-///   zero adjoint (the reverse pass is linear in its seed).
+///   zero adjoint (the reverse pass is linear in its seed), whose own reverse pass costs as
+///   much as a gradient's unless a recorded tape supplies it.
 @inlinable
 public func valueWithVectorJacobianProducts<Scalar>(
-  at points: [Tensor<Scalar>], cotangents: Tensor<Scalar>,
+  at points: [Tensor<Scalar>], cotangents: Tensor<Scalar>, tape: PrimalTape<Scalar>? = nil,
   in f: ([Variable<Scalar>]) throws -> Variable<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, products: [Tensor<Scalar>]) {
-  let leaves = points.map { Variable.leaf($0, tangent: nil) }
-  let output = try f(leaves)
-  let k = cotangents.shape.first ?? 0
-  precondition(
-    cotangents.shape == [k] + output.shape,
-    "cotangent shape \(cotangents.shape) must be [k] + output shape \(output.shape)")
-  let adjoints = backpropagate(
-    from: output, seed: Dual(Tensor(zeros: output.shape), tangent: cotangents))
-  let products = zip(points, leaves).map { point, leaf in
-    adjoints[ObjectIdentifier(leaf.node!)]?.tangent ?? Tensor(zeros: [k] + point.shape)
+  try withPrimalTape(tape) {
+    let leaves = points.map { Variable.leaf($0, tangent: nil) }
+    let output = try f(leaves)
+    let k = cotangents.shape.first ?? 0
+    precondition(
+      cotangents.shape == [k] + output.shape,
+      "cotangent shape \(cotangents.shape) must be [k] + output shape \(output.shape)")
+    let adjoints = backpropagate(
+      from: output, seed: Dual(Tensor(zeros: output.shape), tangent: cotangents))
+    let products = zip(points, leaves).map { point, leaf in
+      adjoints[ObjectIdentifier(leaf.node!)]?.tangent ?? Tensor(zeros: [k] + point.shape)
+    }
+    return (output.value, products)
   }
-  return (output.value, products)
 }

@@ -116,6 +116,12 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
   /// Products applied so far (vectors).
   public var hvpCount: Int { counter.value }
 
+  /// The bytes of primal values this operator keeps (see ``HessianOperator/primalCacheBytes``).
+  public var primalCacheBytes: Int { objective.primalTapeBytes }
+
+  /// Frees this operator's cached primal values; the next products record them again.
+  public func releasePrimalCache() { objective.releasePrimalTapes() }
+
   /// `H x` for each row of `block` (`[k, n]`).
   ///
   /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.

@@ -20,4 +20,9 @@ public protocol CurvatureOperator: LinearOperator, Sendable {
   var method: DifferentiationMethod { get }
   /// The vectors applied so far, over all copies of the operator.
   var hvpCount: Int { get }
+  /// The bytes of primal values the operator keeps so that its exact products skip the primal
+  /// work (``Autodiff/PrimalTape``; 0 without the determinism check or with finite differences).
+  var primalCacheBytes: Int { get }
+  /// Frees the operator's kept primal values; the next products record them again.
+  func releasePrimalCache()
 }

@@ -41,18 +41,15 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   private func withTape<R>(
     term t: Int, cached: Bool, _ pass: (PrimalTape<Scalar>?) throws -> R
   ) rethrows -> R {
-    guard cached, let owner = cacheOwner,
-      let tape = owner.cache.checkout(owner: owner, term: t, as: Scalar.self)
-    else { return try pass(nil) }
-    defer { owner.cache.checkin(owner: owner, term: t) }
-    return try pass(tape)
+    guard cached, let owner = cacheOwner else { return try pass(nil) }
+    return try owner.withTape(term: t, pass)
   }
 
   /// The bytes of this objective's primal tapes.
-  var primalTapeBytes: Int { cacheOwner.map { $0.cache.byteCount(of: $0) } ?? 0 }
+  var primalTapeBytes: Int { cacheOwner?.byteCount ?? 0 }
 
   /// Frees this objective's primal tapes (they are recorded again on the next product).
-  func releasePrimalTapes() { cacheOwner.map { $0.cache.removeAll(of: $0) } }
+  func releasePrimalTapes() { cacheOwner?.release() }
 
   /// `F(x)`, summed in Double.
   func value() throws -> Double { try value(at: points) }

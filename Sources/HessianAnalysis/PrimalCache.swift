@@ -27,6 +27,24 @@ final class PrimalCache: @unchecked Sendable {
     let cache: PrimalCache
     init(cache: PrimalCache) { self.cache = cache }
     deinit { cache.removeAll(ofOwner: ObjectIdentifier(self)) }
+
+    /// Runs `pass` with this owner's tape of term `t` (recording or replaying), or with nil
+    /// when that tape is in use by another pass or the cache is off.
+    func withTape<Scalar: TensorScalar, R>(
+      term t: Int, _ pass: (PrimalTape<Scalar>?) throws -> R
+    ) rethrows -> R {
+      guard let tape = cache.checkout(owner: self, term: t, as: Scalar.self) else {
+        return try pass(nil)
+      }
+      defer { cache.checkin(owner: self, term: t) }
+      return try pass(tape)
+    }
+
+    /// The bytes of this owner's tapes.
+    var byteCount: Int { cache.byteCount(of: self) }
+
+    /// Drops this owner's tapes that are not in use (they are recorded again when next needed).
+    func release() { cache.removeAll(of: self) }
   }
 
   private struct Key: Hashable {

@@ -90,6 +90,71 @@ struct PrimalTapeTests {
         && at5.hessianVectorProducts[0].scalars == [30])
   }
 
+  /// `z = softplus(tanh(x W) V)`, `[4, 2]`, of the points `W` `[3, 5]` and `V` `[5, 2]`, for the
+  /// JVP and VJP tapes.
+  static func network(_ p: [Variable<Double>]) -> Variable<Double> {
+    var g = SeededGenerator(seed: 71)
+    let x = Tensor<Double>(randomNormal: [4, 3], using: &g)
+    return Variable(x).matmul(p[0]).tanh().matmul(p[1]).softplus()
+  }
+
+  /// JVP and VJP passes record their own tapes and then replay them: the replayed products
+  /// equal the ones computed without a tape bit for bit, and match central differences of the
+  /// outputs (`J v`) and of `u . z` along `v` (`(Jᵀ u) . v`) in Double.
+  @Test func jacobianProductPassesReplay() {
+    var g = SeededGenerator(seed: 72)
+    let points = [
+      Tensor<Double>(randomNormal: [3, 5], using: &g), Tensor(randomNormal: [5, 2], using: &g),
+    ]
+    let outputs = { (p: [Tensor<Double>]) in Self.network(p.map { Variable($0) }).value }
+    let (jvpTape, vjpTape) = (PrimalTape<Double>(), PrimalTape<Double>())
+    for k in [2, 1, 3] {
+      let v = points.map { Tensor<Double>(randomNormal: [k] + $0.shape, using: &g) }
+      let u = Tensor<Double>(randomNormal: [k, 4, 2], using: &g)
+      let jvp = valueWithDirectionalDerivatives(
+        at: points, along: v, tape: jvpTape, in: Self.network)
+      let vjp = valueWithVectorJacobianProducts(
+        at: points, cotangents: u, tape: vjpTape, in: Self.network)
+      #expect(jvpTape.isRecorded && vjpTape.isRecorded)
+      let freshJVP = valueWithDirectionalDerivatives(at: points, along: v, in: Self.network)
+      let freshVJP = valueWithVectorJacobianProducts(at: points, cotangents: u, in: Self.network)
+      #expect(jvp.derivatives.scalars == freshJVP.derivatives.scalars, "k = \(k)")
+      #expect(jvp.value.scalars == freshJVP.value.scalars && vjp.value.scalars == jvp.value.scalars)
+      for i in points.indices {
+        #expect(vjp.products[i].scalars == freshVJP.products[i].scalars, "k = \(k), point \(i)")
+      }
+      for j in 0..<k {
+        let vj = v.map {
+          $0.slice(j..<j + 1, alongAxis: 0).reshaped(to: Array($0.shape.dropFirst()))
+        }
+        let uj = u.slice(j..<j + 1, alongAxis: 0).reshaped(to: [4, 2])
+        let h = 1e-5
+        let plus = outputs(zip(points, vj).map { $0 + $1 * h })
+        let minus = outputs(zip(points, vj).map { $0 - $1 * h })
+        let difference = (plus - minus) * (1 / (2 * h))
+        let row = jvp.derivatives.slice(j..<j + 1, alongAxis: 0).reshaped(to: [4, 2])
+        let result = closeness(row, difference, rtol: 1e-7, atol: 1e-9)
+        #expect(result.passes, "J v, k = \(k), direction \(j): \(result)")
+        // (Jᵀ u) . v = u . (J v), the right side by central differences.
+        let expected = (uj * difference).sum().scalar
+        let actual = zip(vjp.products, vj).reduce(0.0) { total, pair in
+          total
+            + (pair.0.slice(j..<j + 1, alongAxis: 0).reshaped(to: pair.1.shape) * pair.1)
+            .sum().scalar
+        }
+        #expect(Swift.abs(actual - expected) <= 1e-7 * Swift.max(1, Swift.abs(expected)))
+      }
+    }
+    // The replays really take the recorded values: at another point they return the first
+    // point's outputs.
+    let elsewhere = points.map { $0 * 2 }
+    let replayed = valueWithDirectionalDerivatives(
+      at: elsewhere, along: elsewhere.map { $0.expandingShape(at: 0) }, tape: jvpTape,
+      in: Self.network)
+    #expect(replayed.value.scalars == outputs(points).scalars)
+    #expect(replayed.value.scalars != outputs(elsewhere).scalars)
+  }
+
   /// A pass that throws while recording leaves the tape empty, so the next one records.
   @Test func throwingRecordingLeavesTheTapeEmpty() throws {
     struct Stop: Error {}

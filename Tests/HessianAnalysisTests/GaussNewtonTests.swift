@@ -103,6 +103,37 @@ struct GaussNewtonTests {
     #expect(error < 1e-4, "\(loss): finite-difference relative error \(error)")
   }
 
+  /// After the check, the operator keeps each batch's JVP and VJP primal values, and its
+  /// products replay them: they equal an uncached operator's bit for bit (the dense test above
+  /// replays too, against Jᵀ H J), for blocks of any size. Nothing is kept without the check or
+  /// with finite differences, and a release frees the tapes.
+  @Test func productsReplayTheCachedPrimalValues() throws {
+    let loss = LossFunction.crossEntropy(.mean)
+    let data = DataSet(inputs: Self.inputs, targets: .classes(Self.labels), batchSize: 4)
+    let cached = try GaussNewtonOperator(model: Self.model, loss: loss, data: data)
+    let uncached = try GaussNewtonOperator(
+      model: Self.model, loss: loss, data: data, primalCacheLimit: 0)
+    #expect(cached.primalCacheBytes == 0)
+    var rng = SeededGenerator(seed: 46)
+    for k in [2, 1, 3] {
+      let block = Tensor<Double>(randomNormal: [k, 44], using: &rng)
+      #expect(try cached.apply(block).scalars == uncached.apply(block).scalars, "k = \(k)")
+      #expect(cached.primalCacheBytes > 0 && uncached.primalCacheBytes == 0)
+    }
+    let block = Tensor<Double>(randomNormal: [1, 44], using: &rng)
+    for method in [DifferentiationMethod.exact, .finiteDifference(.automatic)] {
+      let unchecked = try GaussNewtonOperator(
+        model: Self.model, loss: loss, data: data, method: method,
+        checkDeterminism: method != .exact)
+      _ = try unchecked.apply(block)
+      _ = try unchecked.apply(block)
+      #expect(unchecked.primalCacheBytes == 0, "\(method)")
+    }
+    cached.releasePrimalCache()
+    #expect(cached.primalCacheBytes == 0)
+    #expect(try cached.apply(block).scalars == uncached.apply(block).scalars)
+  }
+
   /// A network linear in its parameters (one Linear layer) with squared error: its second
   /// derivatives vanish, so the GGN is the Hessian.
   @Test func linearModelGaussNewtonEqualsTheHessian() throws {
