@@ -15,6 +15,10 @@
 //                       trace-max64: the standard error after 64 probes predicts the probes
 //                       1% needs, (SE_64 / (0.01 |trace|))^2 * 64)
 //   density             SLQ, 100 steps, 1 probe
+//   products            the seconds of one product (k = 1) of the Hessian and of the
+//                       Gauss-Newton operator: the first (which records the primal values),
+//                       the median of 3 replaying them, and the median of 2 without the cache
+//                       (products_<hessian|ggn>_<first|replay|uncached>_s)
 //
 // Measured on the benchmark problem (seed 0): top1 16 HVPs, top5 22 (seeds 1, 2: 25, 22),
 // top5-b4 48, top5-b5 50, top5-b8 72. Trace after 64 probes: Hutchinson 17.6 +- 1.71,
@@ -23,6 +27,7 @@
 // per class, above a flat bulk that carries most of ||H||_F).
 
 import Dispatch
+import Foundation
 import HessianAnalysis
 import MatrixFree
 import NeuralNetworks
@@ -33,10 +38,13 @@ enum AnalysisTask: Hashable {
   case top(count: Int, blockSize: Int?)
   case trace(lowRankDimension: Int?, budget: Int)
   case density
+  case products
 
   init?(_ name: String) {
     if name == "density" {
       self = .density
+    } else if name == "products" {
+      self = .products
     } else if name.hasPrefix("trace") {
       var rest = name.dropFirst("trace".count)
       var budget = 4000
@@ -119,14 +127,24 @@ func analysisReport(
       let (result, seconds) = try timed {
         let hessian = try makeHessian()
         defer { note(hessian) }
+        // A run to 1% takes thousands of products: say where it stands every 64 on stderr.
+        var reported = 0
+        func progress(_ report: ProgressReport) {
+          guard report.matvecCount >= reported + 64 else { return }
+          reported = report.matvecCount
+          let line =
+            "\(name): \(report.matvecCount) HVPs, trace \(report.values[0]) ± "
+            + "\(report.standardError ?? .nan), expected \(report.expectedMatvecCount ?? -1)\n"
+          FileHandle.standardError.write(Data(line.utf8))
+        }
         if let r = lowRankDimension {
           return try hutchPlusPlusTrace(
             of: hessian, lowRankDimension: r, targetRelativeError: 0.01, maxMatvecs: budget,
-            blockSize: 8, using: &generator)
+            blockSize: 8, using: &generator, progress: progress)
         }
         return try hutchinsonTrace(
           of: hessian, targetRelativeError: 0.01, maxMatvecs: budget, blockSize: 8,
-          using: &generator)
+          using: &generator, progress: progress)
       }
       report["\(name)_s"] = seconds
       report["\(name)_hvps"] = result.matvecCount
@@ -145,6 +163,36 @@ func analysisReport(
       report["density_s"] = seconds
       report["density_hvps"] = result.matvecCount
       report["density_kernel_width"] = result.kernelWidth
+    case .products:
+      let vectors = (0..<6).map { _ in
+        Tensor<Float>(
+          randomNormal: [1, model.parameters.values.reduce(0) { $0 + $1.count }],
+          using: &generator)
+      }
+      func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+      func measure<Operator: CurvatureOperator>(
+        _ name: String, _ make: (_ cached: Bool) throws -> Operator
+      ) throws where Operator.Scalar == Float {
+        let cached = try make(true)
+        report["products_\(name)_first_s"] = try timed { try cached.apply(vectors[0]) }.1
+        report["products_\(name)_replay_s"] = median(
+          try vectors[1..<4].map { v in try timed { try cached.apply(v) }.1 })
+        report["products_\(name)_cache_bytes"] = cached.primalCacheBytes
+        cached.releasePrimalCache()
+        let uncached = try make(false)
+        report["products_\(name)_uncached_s"] = median(
+          try vectors[4..<6].map { v in try timed { try uncached.apply(v) }.1 })
+      }
+      try measure("hessian") { cached in
+        try HessianOperator(
+          model: model, loss: .crossEntropy(.mean), inputs: inputs, targets: targets,
+          checkDeterminism: cached)
+      }
+      try measure("ggn") { cached in
+        try GaussNewtonOperator(
+          model: model, loss: .crossEntropy(.mean),
+          data: DataSet(inputs: inputs, targets: targets), checkDeterminism: cached)
+      }
     }
   }
   report["primal_cache_bytes"] = primalBytes
