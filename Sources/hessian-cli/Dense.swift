@@ -41,7 +41,7 @@ struct Dense: AnalysisCommand {
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
-    let hessian = try context.hessian(workload)
+    let hessian = try context.curvature(workload)
     let n = hessian.dimension
     let limit =
       memoryLimit.map { Int($0 * Double(1 << 30)) }

@@ -50,7 +50,7 @@ struct Density: AnalysisCommand {
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
-    let hessian = try context.hessian(workload)
+    let hessian = try context.curvature(workload)
     let steps = Swift.min(self.steps, hessian.dimension)
     var generator = SeededGenerator(seed: context.seed)
     context.progress.begin(

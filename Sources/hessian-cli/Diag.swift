@@ -42,7 +42,7 @@ struct Diag: AnalysisCommand {
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
-    let hessian = try context.hessian(workload)
+    let hessian = try context.curvature(workload)
     var generator = SeededGenerator(seed: context.seed)
     context.progress.begin(
       "diag: \(probes) probes over \(hessian.dimension) parameters", total: probes)

@@ -97,7 +97,7 @@ struct Eigen: AnalysisCommand {
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
     if options.analysis.perLayer { return try perLayer(workload, context: context) }
-    let hessian = try context.hessian(workload)
+    let hessian = try context.curvature(workload)
     let n = hessian.dimension
     let wanted = which == .bothEnds ? 2 * count : count
     let label = which == .bothEnds ? "\(count) at each end" : "\(which.rawValue) \(count)"

@@ -35,7 +35,7 @@ struct HVP: AnalysisCommand {
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
-    let hessian = try context.hessian(workload)
+    let hessian = try context.curvature(workload)
     let n = hessian.dimension
     let stored = try NumPy.read(contentsOf: URL(fileURLWithPath: vector))
     guard stored.dtype.isFloatingPoint else {

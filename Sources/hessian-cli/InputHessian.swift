@@ -43,6 +43,7 @@ struct InputHessian: AnalysisCommand {
     guard sample >= 0 else { throw ValidationError("--sample must be >= 0") }
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
     try options.reject(perLayerIn: Self.name)
+    try options.reject(gaussNewtonIn: Self.name)
     if options.analysis.parameterPattern != nil {
       throw ValidationError("--parameters does not apply to the input Hessian")
     }

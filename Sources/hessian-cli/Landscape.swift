@@ -54,6 +54,7 @@ struct Landscape: AnalysisCommand {
     guard grid >= 3 && grid <= 401 else { throw ValidationError("--grid must be in 3...401") }
     guard radius > 0 && radius.isFinite else { throw ValidationError("--radius must be positive") }
     try options.reject(perLayerIn: Self.name)
+    try options.reject(gaussNewtonIn: Self.name)
     if options.analysis.parameterPattern != nil {
       throw ValidationError("the landscape moves all parameters: --parameters does not apply")
     }

@@ -88,6 +88,7 @@ struct Report: AnalysisCommand {
     }
     guard radius > 0 && radius.isFinite else { throw ValidationError("--radius must be positive") }
     try options.reject(perLayerIn: Self.name)
+    try options.reject(gaussNewtonIn: Self.name)
     if options.analysis.parameterPattern != nil {
       throw ValidationError("the report covers all parameters: --parameters does not apply")
     }

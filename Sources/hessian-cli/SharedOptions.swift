@@ -157,6 +157,13 @@ struct AnalysisOptions: ParsableArguments {
   @Flag(help: "Each layer's own diagonal block of the Hessian, layer by layer.")
   var perLayer = false
 
+  @Option(
+    help: """
+      The matrix: the Hessian, or the generalized Gauss-Newton matrix Jᵀ H_loss J (the \
+      Hessian without the network's second derivatives; positive semi-definite).
+      """)
+  var curvature: CurvatureName = .hessian
+
   @Option(help: "Hessian-vector products: exact (forward-over-reverse) or finite-difference.")
   var hvp: HVPMethod = .exact
 
@@ -184,6 +191,11 @@ struct AnalysisOptions: ParsableArguments {
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if perLayer && parameterPattern != nil {
       throw ValidationError("--per-layer and --parameters cannot be combined")
+    }
+    if perLayer && curvature == .ggn {
+      throw ValidationError(
+        "--per-layer takes the Hessian's diagonal blocks; it cannot be combined with "
+          + "--curvature ggn (use --parameters for one layer's block of the GGN)")
     }
   }
 }

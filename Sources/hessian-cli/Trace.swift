@@ -72,6 +72,9 @@ struct Trace: AnalysisCommand {
     if activations && (options.analysis.perLayer || options.analysis.parameterPattern != nil) {
       throw ValidationError("--activations cannot be combined with --per-layer or --parameters")
     }
+    if activations && options.analysis.curvature == .ggn {
+      throw ValidationError("--activations takes Hessians of the activations: not --curvature ggn")
+    }
     if layers != nil && !activations { throw ValidationError("--layers needs --activations") }
     if method == .hutchPlusPlus && lowRank != nil && (activations || options.analysis.perLayer) {
       throw ValidationError("--low-rank applies to the whole Hessian only")
@@ -82,7 +85,7 @@ struct Trace: AnalysisCommand {
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
     if activations { return try activationTraces(workload, context: context) }
-    let hessian = try context.hessian(workload)
+    let hessian = try context.curvature(workload)
     if options.analysis.perLayer { return try perLayer(hessian, context: context) }
     let n = hessian.dimension
     var generator = SeededGenerator(seed: context.seed)
@@ -133,7 +136,7 @@ struct Trace: AnalysisCommand {
         + (result.converged ? ")" : ", target error NOT reached: raise --max-probes)"))
   }
 
-  func perLayer<Scalar>(_ hessian: HessianOperator<Scalar>, context: RunContext) throws
+  func perLayer<Scalar>(_ hessian: WorkloadCurvature<Scalar>, context: RunContext) throws
     -> CommandResult
   {
     context.progress.begin(
