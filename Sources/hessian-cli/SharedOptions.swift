@@ -160,7 +160,8 @@ struct AnalysisOptions: ParsableArguments {
   @Option(
     help: """
       The matrix: the Hessian, or the generalized Gauss-Newton matrix Jᵀ H_loss J (the \
-      Hessian without the network's second derivatives; positive semi-definite).
+      Hessian without the network's second derivatives; positive semi-definite), for eigen, \
+      trace, diag, density, dense and hvp.
       """)
   var curvature: CurvatureName = .hessian
 
