@@ -8,7 +8,7 @@
 # Environment: SEED (default 0), BATCH (default 200),
 #   TASKS (hessian-bench analysis tasks, default "top1,top5,trace-max64,trace-hpp10-max84";
 #   see AnalysisTasks.swift. Plain "trace" runs to 1% standard error, which on this problem
-#   takes about 6,000 HVPs (Hutch++ with a 10-vector sketch: about 2,900), hours of CPU),
+#   takes about 7,400 HVPs (Hutch++ with a 10-vector sketch: about 5,200), hours of CPU),
 #   METHODS (pytorch_analysis_bench.py methods, default PyHessian and curvlinops top-1/top-5
 #   and PyHessian's trace).
 # Wall-clock ratios mean something only on an otherwise idle machine: check `uptime` first.
