@@ -14,6 +14,16 @@ let outlierSpectrum: [Double] = [1000, 900, 800, 700, 600] + linspace(0, 1, 145)
 func checkWithinStandardErrors(
   _ estimates: [TraceEstimate], exact: Double, sourceLocation: SourceLocation = #_sourceLocation
 ) {
+  checkWithinStandardErrors(
+    estimates.map { ($0.estimate, $0.standardError) }, exact: exact,
+    sourceLocation: sourceLocation)
+}
+
+/// The same check on `(estimate, standardError)` pairs.
+func checkWithinStandardErrors(
+  _ estimates: [(estimate: Double, standardError: Double)], exact: Double,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
   let z = estimates.map { ($0.estimate - exact) / $0.standardError }
   let within = z.filter { Swift.abs($0) <= 3 }.count
   #expect(within >= estimates.count - 1, "z-scores \(z)", sourceLocation: sourceLocation)
