@@ -16,6 +16,10 @@ public struct TraceResult: Codable, Sendable, Equatable {
     /// (unbiased for each layer's block; see
     /// ``perLayerTraceEstimates(of:targetRelativeError:minimumSampleCount:maxMatvecs:blockSize:seed:)``).
     case hutchinsonSplit = "hutchinson-split"
+    /// Stratified Hutchinson: each layer's block sampled on its own operator, the trace their
+    /// sum (see
+    /// ``stratifiedLayerTraces(of:targetRelativeError:pilotSampleCount:maxMatvecs:distribution:blockSize:seed:progress:)``).
+    case stratified
   }
 
   /// The trace (estimate).

@@ -12,6 +12,7 @@ import TensorIO
 enum TraceMethodName: String, ExpressibleByArgument, CaseIterable {
   case hutchinson
   case hutchPlusPlus = "hutch++"
+  case stratified
 }
 
 struct Trace: AnalysisCommand {
@@ -22,19 +23,27 @@ struct Trace: AnalysisCommand {
       Hutchinson averages zᵀHz over random probes z and stops when the standard error falls \
       below --target-error times the estimate (or at --max-probes). Hutch++ first takes the \
       trace of a --low-rank sketch exactly, then runs Hutchinson on the rest: fewer products \
-      when a few eigenvalues dominate.
+      when a few eigenvalues dominate. Stratified samples each layer's diagonal block on its \
+      own and adds the block traces: the cross-layer blocks then add no variance, and late \
+      layers' products are cheap (on a ResNet-20 at initialization 1% took about 40x less time \
+      than Hutchinson); it also gives every layer's trace.
 
       --per-layer estimates every layer's block trace from one Hutchinson run on the full \
       Hessian. --activations gives the trace of the Hessian with respect to each layer's output \
       (PyHessian's activation traces), for the layers named by --layers or all of them.
 
       JSON: trace, standard_error, hvp_count, sample_count, converged, method, seconds, seed, \
-      scope; per layer a "layers" list of {name, parameter_count, trace, standard_error}.
+      scope; per layer (and with stratified) a "layers" list of {name, parameter_count, trace, \
+      standard_error, sample_count}.
       """)
 
   @OptionGroup var options: SharedOptions
 
-  @Option(help: "The estimator (hutch++ needs far fewer products when a few eigenvalues dominate).")
+  @Option(
+    help: """
+      The estimator: hutch++ needs fewer products when a few eigenvalues dominate, stratified \
+      when the layers are strongly coupled (deep networks).
+      """)
   var method: TraceMethodName = .hutchPlusPlus
 
   @Option(help: "Stop when standard error <= target-error x |trace|.")
@@ -79,12 +88,21 @@ struct Trace: AnalysisCommand {
     if method == .hutchPlusPlus && lowRank != nil && (activations || options.analysis.perLayer) {
       throw ValidationError("--low-rank applies to the whole Hessian only")
     }
+    if method == .stratified
+      && (activations || options.analysis.perLayer || options.analysis.parameterPattern != nil
+        || options.analysis.curvature == .ggn || lowRank != nil)
+    {
+      throw ValidationError(
+        "--method stratified samples every layer of the Hessian (its JSON lists them): it takes "
+          + "no --per-layer, --activations, --parameters, --curvature ggn or --low-rank")
+    }
   }
 
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
     if activations { return try activationTraces(workload, context: context) }
+    if method == .stratified { return try stratified(workload, context: context) }
     let hessian = try context.curvature(workload)
     if options.analysis.perLayer { return try perLayer(hessian, context: context) }
     let n = hessian.dimension
@@ -94,6 +112,8 @@ struct Trace: AnalysisCommand {
     context.progress.begin("trace: \(method.rawValue) over \(n) parameters", budget: maxProbes)
     let estimate: TraceEstimate
     switch method {
+    case .stratified:
+      preconditionFailure("stratified traces return before the full Hessian is built")
     case .hutchinson:
       estimate = try hutchinsonTrace(
         of: observed, distribution: probes, targetRelativeError: targetError,

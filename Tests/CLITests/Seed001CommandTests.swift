@@ -162,6 +162,34 @@ struct Seed001CommandTests {
     #expect(json.number("loss") == 1)
   }
 
+  /// Stratified: the trace 120 as the sum of the two layers' block traces 20 and 100 (each
+  /// block rank one: 2 (v ⊗ x)(v ⊗ x)ᵀ and 2 (W x)(W x)ᵀ), each within 4 standard errors.
+  @Test func traceStratifiedSumsTheLayerBlocks() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let files = try Seed001Files.arguments(in: scratch)
+    let run = try CLI.run(
+      ["trace", "--method", "stratified", "--target-error", "0.02", "--max-probes", "6000"]
+        + files)
+    #expect(run.status == 0, "\(run.stderr)")
+    let json = try run.json()
+    #expect(json["method"] as? String == "stratified" && json["converged"] as? Bool == true)
+    let (trace, error) = (json.number("trace") ?? .nan, json.number("standard_error") ?? .nan)
+    #expect(error > 0 && error <= 0.02 * trace && Swift.abs(trace - 120) <= 4 * error, "\(json)")
+    let layers = json.objects("layers")
+    #expect(layers.map { $0["name"] as? String } == ["0", "2"])
+    #expect(layers.map { $0["parameter_count"] as? Int } == [4, 2])
+    for (layer, exact) in zip(layers, [20.0, 100.0]) {
+      let t = layer.number("trace") ?? .nan
+      let e = layer.number("standard_error") ?? .nan
+      #expect(Swift.abs(t - exact) <= 4 * e, "\(layer)")
+    }
+    #expect(
+      layers.reduce(0) { $0 + ($1["sample_count"] as? Int ?? 0) } == json["hvp_count"] as? Int)
+    let refused = try CLI.run(["trace", "--method", "stratified", "--per-layer"] + files)
+    #expect(refused.status == 64 && refused.stderr.contains("--method stratified"))
+  }
+
   @Test func traceAndDiagonalLandWithinTheirStandardErrors() throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
