@@ -113,6 +113,19 @@ func analysisReport(
     let value = try body()
     return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
+  /// A trace run to 1% takes thousands of products: a line on stderr at least every `every`
+  /// products with where it stands.
+  func traceProgress(_ name: String, every: Int) -> (ProgressReport) -> Void {
+    var reported = 0
+    return { report in
+      guard report.matvecCount >= reported + every else { return }
+      reported = report.matvecCount
+      let line =
+        "\(name): \(report.matvecCount) products, trace \(report.values[0]) ± "
+        + "\(report.standardError ?? .nan), expected \(report.expectedMatvecCount ?? -1)\n"
+      FileHandle.standardError.write(Data(line.utf8))
+    }
+  }
   for (name, task) in wanted {
     // Each task draws from its own seeded generator: results do not depend on which other
     // tasks ran before it.
@@ -142,16 +155,7 @@ func analysisReport(
       let (result, seconds) = try timed {
         let hessian = try makeHessian()
         defer { note(hessian) }
-        // A run to 1% takes thousands of products: say where it stands every 64 on stderr.
-        var reported = 0
-        func progress(_ report: ProgressReport) {
-          guard report.matvecCount >= reported + 64 else { return }
-          reported = report.matvecCount
-          let line =
-            "\(name): \(report.matvecCount) HVPs, trace \(report.values[0]) ± "
-            + "\(report.standardError ?? .nan), expected \(report.expectedMatvecCount ?? -1)\n"
-          FileHandle.standardError.write(Data(line.utf8))
-        }
+        let progress = traceProgress(name, every: 64)
         if let r = lowRankDimension {
           return try hutchPlusPlusTrace(
             of: hessian, lowRankDimension: r, targetRelativeError: 0.01, maxMatvecs: budget,
@@ -184,13 +188,8 @@ func analysisReport(
           model: model, loss: .crossEntropy(.mean),
           data: DataSet(inputs: inputs, targets: targets))
         return try stratifiedLayerTraces(
-          of: layers, targetRelativeError: 0.01, maxMatvecs: budget, seed: seed &+ 2
-        ) { report in
-          FileHandle.standardError.write(
-            Data(
-              "\(name): \(report.matvecCount) products, trace \(report.values[0]) ± \(report.standardError ?? .nan)\n"
-                .utf8))
-        }
+          of: layers, targetRelativeError: 0.01, maxMatvecs: budget, seed: seed &+ 2,
+          progress: traceProgress(name, every: 0))
       }
       report["\(name)_s"] = seconds
       report["\(name)_hvps"] = result.trace.hvpCount
