@@ -1,6 +1,6 @@
-// hessian trace: the Hessian's trace by Hutchinson or Hutch++, stopped on the standard error;
-// per layer from one shared run (--per-layer), or of each layer's activation Hessian
-// (--activations).
+// hessian trace: the Hessian's trace by Hutchinson or Hutch++, stopped on the standard error
+// (stratified over the layers in TraceStratified.swift); per layer from one shared run
+// (--per-layer), or of each layer's activation Hessian (--activations).
 
 import ArgumentParser
 import Foundation
