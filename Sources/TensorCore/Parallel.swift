@@ -62,6 +62,13 @@ enum System {
 /// Runs `body` over `0..<count` split into contiguous chunks, one per worker thread, when each
 /// worker gets at least `minimumChunk` iterations; otherwise runs it on the calling thread.
 ///
+/// With `minimumChunk <= 1` and more iterations than workers (a convolution's images), the
+/// iterations are instead handed out one at a time to whichever worker is free: a worker that
+/// loses its core for a while (the machine is shared) no longer holds the others up with a
+/// fixed half of the work. On the ResNet-20 block of 8 HVPs the median over 11 alternating runs
+/// fell from 8.56 s to 8.17 s. `parallelFor(workers) { range in ... }` (one range per worker,
+/// for per-worker accumulators) keeps one contiguous range per worker.
+///
 /// `body` must only write to locations disjoint between chunks.
 @inlinable
 public func parallelFor(
@@ -74,6 +81,10 @@ public func parallelFor(
   }
   withoutActuallyEscaping(body) { body in
     let box = UncheckedSendable(body)
+    if minimumChunk <= 1 && count > workers {
+      DispatchQueue.concurrentPerform(iterations: count) { i in box.value(i..<i + 1) }
+      return
+    }
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       let lower = count * worker / workers
       let upper = count * (worker + 1) / workers
