@@ -27,7 +27,8 @@ struct HessianBench: ParsableCommand {
   @Option(
     help: """
       Tasks to run, comma-separated: forward, gradient, hvp, block8 (the default), and the \
-      analysis tasks top1, top5, trace, density (each run once: seconds, HVP counts, values).
+      analysis tasks top1, top5, trace, density (each run once: seconds, HVP counts, values), \
+      and kernels (each convolution tangent kernel of the block of 8 at its ResNet-20 shapes).
       """)
   var tasks = "forward,gradient,hvp,block8"
   @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
@@ -62,6 +63,11 @@ struct HessianBench: ParsableCommand {
       report["hvp_block8_s"] = median(repeats) {
         _ = hessianVectorProducts(at: points, along: v8, in: f)
       }
+    }
+    if selected.contains("kernels") {
+      report.merge(
+        kernelReport(batch: batch, directions: 8, repeats: repeats, using: &generator)
+      ) { a, _ in a }
     }
     report.merge(
       try analysisReport(model: model, inputs: x, targets: targets, tasks: selected, seed: seed)

@@ -1,0 +1,75 @@
+// The `kernels` task: the median seconds of each convolution tangent kernel of a block of 8 HVPs
+// at the benchmark's shapes (ResNet-20, batch 200, k = 8), so one kernel's change can be timed
+// without the noise of the whole block. Keys `kernel_<shape>_<kernel>_s`, with
+//   shape   l1 (16 -> 16, 32x32), l2 (32 -> 32, 16x16), l3 (64 -> 64, 8x8), each 3x3 stride 1;
+//           l2down, l3down (3x3 stride 2 into the next stage); l2short (1x1 stride 2)
+//   kernel  tangent (conv(dx, w) + conv(x, dw), the forward), input (the input adjoint's
+//           tangent), weight (the weight adjoint's tangent)
+// and the count of each shape in ResNet-20 (`kernel_<shape>_count`), so the block's share of
+// a kernel is count * seconds.
+
+import TensorCore
+
+/// One convolution shape of ResNet-20 and how often it occurs.
+struct KernelShape {
+  let name: String
+  let channels: Int, outChannels: Int, size: Int
+  let geometry: Convolution2DGeometry
+  let count: Int
+}
+
+let resNet20KernelShapes = [
+  KernelShape(
+    name: "l1", channels: 16, outChannels: 16, size: 32,
+    geometry: Convolution2DGeometry(kernel: 3, padding: 1), count: 6),
+  KernelShape(
+    name: "l2", channels: 32, outChannels: 32, size: 16,
+    geometry: Convolution2DGeometry(kernel: 3, padding: 1), count: 5),
+  KernelShape(
+    name: "l3", channels: 64, outChannels: 64, size: 8,
+    geometry: Convolution2DGeometry(kernel: 3, padding: 1), count: 5),
+  KernelShape(
+    name: "l2down", channels: 16, outChannels: 32, size: 32,
+    geometry: Convolution2DGeometry(kernel: 3, stride: 2, padding: 1), count: 1),
+  KernelShape(
+    name: "l3down", channels: 32, outChannels: 64, size: 16,
+    geometry: Convolution2DGeometry(kernel: 3, stride: 2, padding: 1), count: 1),
+  KernelShape(
+    name: "l2short", channels: 16, outChannels: 32, size: 32,
+    geometry: Convolution2DGeometry(kernel: 1, stride: 2), count: 1),
+]
+
+/// Times the three tangent kernels of each shape with `k` directions on a batch of `batch`.
+func kernelReport(
+  batch: Int, directions k: Int, repeats: Int, using generator: inout SeededGenerator
+) -> [String: Any] {
+  var report: [String: Any] = [:]
+  for s in resNet20KernelShapes {
+    let x = Tensor<Float>(
+      randomNormal: [batch, s.channels, s.size, s.size], using: &generator)
+    let w = Tensor<Float>(
+      randomNormal: [s.outChannels, s.channels, s.geometry.kernelHeight, s.geometry.kernelWidth],
+      using: &generator)
+    let dx = Tensor<Float>(randomNormal: [k] + x.shape, using: &generator)
+    let dw = Tensor<Float>(randomNormal: [k] + w.shape, using: &generator)
+    let y = x.conv2D(w, geometry: s.geometry)
+    let dy = Tensor<Float>(randomNormal: [k] + y.shape, using: &generator)
+    let prefix = "kernel_\(s.name)_"
+    report[prefix + "count"] = s.count
+    report[prefix + "tangent_s"] = median(repeats) {
+      _ = Tensor.conv2DTangent(
+        input: x, inputTangent: dx, weight: w, weightTangent: dw, geometry: s.geometry)
+    }
+    report[prefix + "input_s"] = median(repeats) {
+      _ = Tensor.conv2DInputAdjointTangent(
+        outputGradient: y, outputGradientTangent: dy, weight: w, weightTangent: dw,
+        inputShape: x.shape, geometry: s.geometry)
+    }
+    report[prefix + "weight_s"] = median(repeats) {
+      _ = Tensor.conv2DWeightAdjointTangent(
+        outputGradient: y, outputGradientTangent: dy, input: x, inputTangent: dx,
+        weightShape: w.shape, geometry: s.geometry)
+    }
+  }
+  return report
+}
