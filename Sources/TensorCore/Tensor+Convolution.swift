@@ -70,6 +70,12 @@ extension Tensor {
     geometry g: Convolution2DGeometry, outHeight: Int, outWidth: Int,
     into col: UnsafeMutablePointer<Scalar>
   ) {
+    if let layout = PolyphaseLayout(geometry: g, height: height, width: width) {
+      im2colPolyphase(
+        image, channels: channels, layout: layout, outHeight: outHeight, outWidth: outWidth,
+        into: col)
+      return
+    }
     let plane = outHeight * outWidth
     // Stride 1 with output rows as wide as input rows ("same" width padding).
     let sameWidthRows = g.strideHeight == 1 && g.strideWidth == 1 && outWidth == width
@@ -151,6 +157,12 @@ extension Tensor {
     geometry g: Convolution2DGeometry, outHeight: Int, outWidth: Int,
     into image: UnsafeMutablePointer<Scalar>
   ) {
+    if let layout = PolyphaseLayout(geometry: g, height: height, width: width) {
+      col2imPolyphaseAccumulate(
+        col, channels: channels, layout: layout, outHeight: outHeight, outWidth: outWidth,
+        into: image)
+      return
+    }
     let plane = outHeight * outWidth
     var row = 0
     for c in 0..<channels {

@@ -128,6 +128,14 @@ let convolutionCases: [ConvolutionCase] = [
   ConvolutionCase(
     n: 1, c: 5, h: 6, w: 4, o: 2,
     geometry: .init(kernelHeight: 3, kernelWidth: 1, paddingHeight: 1, paddingWidth: 0)),
+  // Strides above 2 and paddings beyond one stride: kernel offsets shifted by more than one
+  // phase-plane row or column, phases no offset reads, and ragged last phases.
+  ConvolutionCase(n: 3, c: 2, h: 10, w: 11, o: 2, geometry: .init(kernel: 3, stride: 3, padding: 2)),
+  ConvolutionCase(
+    n: 1, c: 3, h: 9, w: 10, o: 3,
+    geometry: .init(
+      kernelHeight: 5, kernelWidth: 2, strideHeight: 2, strideWidth: 3, paddingHeight: 3,
+      paddingWidth: 1, dilationHeight: 1, dilationWidth: 2)),
 ]
 
 /// Deterministic pseudo-random values in about [-1, 1] (a linear congruential sequence).
