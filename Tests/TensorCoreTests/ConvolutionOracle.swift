@@ -100,8 +100,10 @@ let convolutionCases: [ConvolutionCase] = [
   ConvolutionCase(n: 1, c: 5, h: 7, w: 5, o: 3, geometry: .init(kernel: 3, padding: 2)),
   ConvolutionCase(n: 3, c: 1, h: 9, w: 7, o: 5, geometry: .init(kernel: 3, stride: 2, padding: 1)),
   ConvolutionCase(n: 1, c: 5, h: 8, w: 9, o: 2, geometry: .init(kernel: 3, stride: 2, padding: 2)),
-  ConvolutionCase(n: 3, c: 5, h: 7, w: 8, o: 3, geometry: .init(kernel: 3, padding: 2, dilation: 2)),
-  ConvolutionCase(n: 1, c: 1, h: 9, w: 8, o: 2, geometry: .init(kernel: 3, padding: 1, dilation: 2)),
+  ConvolutionCase(
+    n: 3, c: 5, h: 7, w: 8, o: 3, geometry: .init(kernel: 3, padding: 2, dilation: 2)),
+  ConvolutionCase(
+    n: 1, c: 1, h: 9, w: 8, o: 2, geometry: .init(kernel: 3, padding: 1, dilation: 2)),
   ConvolutionCase(n: 3, c: 5, h: 5, w: 5, o: 4, geometry: .init(kernel: 1)),
   ConvolutionCase(n: 3, c: 5, h: 7, w: 6, o: 4, geometry: .init(kernel: 1, stride: 2)),
   ConvolutionCase(n: 1, c: 5, h: 5, w: 4, o: 3, geometry: .init(kernel: 1, padding: 1)),
@@ -130,7 +132,8 @@ let convolutionCases: [ConvolutionCase] = [
     geometry: .init(kernelHeight: 3, kernelWidth: 1, paddingHeight: 1, paddingWidth: 0)),
   // Strides above 2 and paddings beyond one stride: kernel offsets shifted by more than one
   // phase-plane row or column, phases no offset reads, and ragged last phases.
-  ConvolutionCase(n: 3, c: 2, h: 10, w: 11, o: 2, geometry: .init(kernel: 3, stride: 3, padding: 2)),
+  ConvolutionCase(
+    n: 3, c: 2, h: 10, w: 11, o: 2, geometry: .init(kernel: 3, stride: 3, padding: 2)),
   ConvolutionCase(
     n: 1, c: 3, h: 9, w: 10, o: 3,
     geometry: .init(
