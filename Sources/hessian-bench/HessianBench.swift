@@ -64,9 +64,12 @@ struct HessianBench: ParsableCommand {
         _ = hessianVectorProducts(at: points, along: v8, in: f)
       }
     }
-    if selected.contains("kernels") {
+    let kernelShapes = Set(
+      selected.filter { $0.hasPrefix("kernels-") }.map { String($0.dropFirst("kernels-".count)) })
+    if selected.contains("kernels") || !kernelShapes.isEmpty {
       report.merge(
-        kernelReport(batch: batch, directions: 8, repeats: repeats, using: &generator)
+        kernelReport(
+          shapes: kernelShapes, batch: batch, directions: 8, repeats: repeats, using: &generator)
       ) { a, _ in a }
     }
     report.merge(
