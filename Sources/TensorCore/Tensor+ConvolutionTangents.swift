@@ -270,6 +270,22 @@ extension Tensor {
     let k = directionCount(
       [("output gradient", dgy, gy.shape), ("input", dx, x.shape)],
       in: "conv2DWeightAdjointTangent")
+    if k > 1, let dx, !pointwise(g), let flipped = g.inputAdjointGeometry {
+      // adj(gy, dx_j) is the flipped convolution's weight adjoint with the roles of the two
+      // operands exchanged: <gy, conv(dx_j, w)> = <conv(gy, w'), dx_j> with w' the flipped,
+      // transposed kernel, so adj(gy, dx_j) = flip(adj'(dx_j, gy)). Batched, that unfolds gy_n
+      // once for all k directions and multiplies it by the k blocks dx_j,n stacked (k * C
+      // rows), instead of unfolding every dx_j,n for a product with O rows (l1 of ResNet-20:
+      // 44 against 75 GFLOP/s for one core's GEMM alone).
+      let exchanged = conv2DWeightAdjointTangent(
+        outputGradient: x, outputGradientTangent: dx, input: gy, inputTangent: nil,
+        weightShape: [d.c, d.o, g.kernelHeight, g.kernelWidth], geometry: flipped
+      ).flippedTransposedKernel()
+      guard let dgy else { return exchanged }
+      return conv2DWeightAdjointTangent(
+        outputGradient: gy, outputGradientTangent: dgy, input: x, inputTangent: nil,
+        weightShape: weightShape, geometry: g) + exchanged
+    }
     let unfolded =
       RowShiftPlan(geometry: g, channels: d.c, height: d.h, width: d.w)?.copySize
       ?? d.c * g.kernelHeight * g.kernelWidth * d.oh * d.ow
