@@ -67,7 +67,8 @@ enum System {
 /// loses its core for a while (the machine is shared) no longer holds the others up with a
 /// fixed half of the work. On the ResNet-20 block of 8 HVPs the median over 11 alternating runs
 /// fell from 8.56 s to 8.17 s. `parallelFor(workers) { range in ... }` (one range per worker,
-/// for per-worker accumulators) keeps one contiguous range per worker.
+/// for per-worker accumulators) keeps one contiguous range per worker; sums over images use
+/// ``parallelForChunks(_:_:)``.
 ///
 /// `body` must only write to locations disjoint between chunks.
 @inlinable
@@ -92,3 +93,30 @@ public func parallelFor(
     }
   }
 }
+
+/// How many fixed chunks ``parallelForChunks(_:_:)`` splits a sum over images into.
+@usableFromInline let accumulationChunks = 16
+
+/// Runs `body(chunk, range)` for `min(count, 16)` fixed contiguous chunks of `0..<count`, handing
+/// the chunks one at a time to whichever worker is free.
+///
+/// For sums over images (a convolution's weight adjoint) with one partial sum per chunk: the
+/// chunks do not depend on the thread count or on which thread ran what, so adding the
+/// partials in chunk order gives the same bits on every run and every machine, while a worker
+/// that loses its core (the machine is shared) holds the others up by at most one chunk
+/// instead of half the images. Returns the number of chunks.
+@inlinable
+@discardableResult
+public func parallelForChunks(
+  _ count: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
+) -> Int {
+  let chunks = Swift.min(count, accumulationChunks)
+  parallelFor(chunks) { indices in
+    for chunk in indices { body(chunk, count * chunk / chunks..<count * (chunk + 1) / chunks) }
+  }
+  return chunks
+}
+
+/// The number of chunks ``parallelForChunks(_:_:)`` uses for `count` items.
+@inlinable
+public func accumulationChunkCount(_ count: Int) -> Int { Swift.min(count, accumulationChunks) }

@@ -354,40 +354,39 @@ extension Tensor {
       "conv2d output gradient \(shape) does not match [\(d.n), \(d.o), \(d.oh), \(d.ow)]")
     let rows = d.c * geometry.kernelHeight * geometry.kernelWidth
     let plane = d.oh * d.ow
-    let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
+    let chunks = accumulationChunkCount(d.n)
     // Row-shift convolutions accumulate in the [kh, O, kw, C] layout of their GEMMs.
     let plan = RowShiftPlan(geometry: geometry, channels: d.c, height: d.h, width: d.w)
     let partialShape =
       plan == nil ? weightShape : [geometry.kernelHeight, d.o, geometry.kernelWidth, d.c]
-    let partials = (0..<workers).map { _ in Tensor(zeros: partialShape) }
+    let partials = (0..<chunks).map { _ in Tensor(zeros: partialShape) }
     let gradient = UncheckedSendable(buffer.pointer)
     let source = UncheckedSendable(input.buffer.pointer)
     let pointwise = geometry == Convolution2DGeometry(kernel: 1)
-    parallelFor(workers) { range in
-      for worker in range {
-        let colScratch = Scratch<Scalar>(count: plan?.copySize ?? (pointwise ? 1 : rows * plane))
-        let col = colScratch.pointer
-        defer { colScratch.release() }
-        for i in d.n * worker / workers..<d.n * (worker + 1) / workers {
-          let image = source.value + i * d.c * d.h * d.w
-          if let plan {
-            Tensor.shiftedCopies(image, plan: plan, into: col)
-            Tensor.rowShiftWeightProduct(
-              plan: plan, gradient: gradient.value + i * d.o * plane, outputs: d.o, copies: col,
-              into: partials[worker].buffer.pointer, parallel: workers == 1)
-            continue
-          }
-          if !pointwise {
-            Tensor.im2col(
-              image, channels: d.c, height: d.h, width: d.w, geometry: geometry,
-              outHeight: d.oh, outWidth: d.ow, into: col)
-          }
-          Tensor.gemm(
-            transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
-            a: gradient.value + i * d.o * plane, lda: plane, b: pointwise ? image : col, ldb: plane,
-            c: partials[worker].buffer.pointer, ldc: rows, accumulate: true,
-            parallel: workers == 1)
+    // One partial sum per fixed chunk of images, added in order: the same bits on every run.
+    parallelForChunks(d.n) { chunk, images in
+      let colScratch = Scratch<Scalar>(count: plan?.copySize ?? (pointwise ? 1 : rows * plane))
+      let col = colScratch.pointer
+      defer { colScratch.release() }
+      for i in images {
+        let image = source.value + i * d.c * d.h * d.w
+        if let plan {
+          Tensor.shiftedCopies(image, plan: plan, into: col)
+          Tensor.rowShiftWeightProduct(
+            plan: plan, gradient: gradient.value + i * d.o * plane, outputs: d.o, copies: col,
+            into: partials[chunk].buffer.pointer, parallel: chunks == 1)
+          continue
         }
+        if !pointwise {
+          Tensor.im2col(
+            image, channels: d.c, height: d.h, width: d.w, geometry: geometry,
+            outHeight: d.oh, outWidth: d.ow, into: col)
+        }
+        Tensor.gemm(
+          transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
+          a: gradient.value + i * d.o * plane, lda: plane, b: pointwise ? image : col, ldb: plane,
+          c: partials[chunk].buffer.pointer, ldc: rows, accumulate: true,
+          parallel: chunks == 1)
       }
     }
     var result = partials[0]

@@ -108,7 +108,9 @@ extension Tensor {
     parallelFor(d.n) { images in
       // The unfolded dx_{j,n}, the unfolded x_n, and conv(x_n, dw_j) for every j.
       let scratch = Scratch<Scalar>(count: Swift.max(1, 2 * span + (batched ? k * outSize : 0)))
-      let (colDX, colX, batch) = (scratch.pointer, scratch.pointer + span, scratch.pointer + 2 * span)
+      let (colDX, colX, batch) = (
+        scratch.pointer, scratch.pointer + span, scratch.pointer + 2 * span
+      )
       defer { scratch.release() }
       func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
         if let plan {
@@ -307,56 +309,54 @@ extension Tensor {
     let partialShape =
       plan == nil ? weightShape : [g.kernelHeight, d.o, g.kernelWidth, d.c]
     let span = plan?.copySize ?? (flat ? 0 : rows * plane)  // one unfolded image
-    let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
-    let partials = (0..<workers).map { _ in Tensor(zeros: [k] + partialShape) }
+    let partials = (0..<accumulationChunkCount(d.n)).map { _ in Tensor(zeros: [k] + partialShape) }
     let px = UncheckedSendable(x.buffer.pointer)
     let pdx = UncheckedSendable(dx?.buffer.pointer)
     let pgy = UncheckedSendable(gy.buffer.pointer)
     let pdgy = UncheckedSendable(dgy?.buffer.pointer)
-    parallelFor(workers) { range in
-      for worker in range {
-        let partial = partials[worker].buffer.pointer
-        let colScratch = Scratch<Scalar>(count: Swift.max(1, 2 * span))
-        let (colX, colDX) = (colScratch.pointer, colScratch.pointer + span)
-        defer { colScratch.release() }
-        func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
-          if let plan {
-            shiftedCopies(image, plan: plan, into: col)
-          } else if !flat {
-            im2col(
-              image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-              outWidth: d.ow, into: col)
-          }
+    // One partial sum per fixed chunk of images, added in order: the same bits on every run.
+    parallelForChunks(d.n) { chunk, images in
+      let partial = partials[chunk].buffer.pointer
+      let colScratch = Scratch<Scalar>(count: Swift.max(1, 2 * span))
+      let (colX, colDX) = (colScratch.pointer, colScratch.pointer + span)
+      defer { colScratch.release() }
+      func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
+        if let plan {
+          shiftedCopies(image, plan: plan, into: col)
+        } else if !flat {
+          im2col(
+            image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
+            outWidth: d.ow, into: col)
         }
-        // target += gradient x unfolded^T
-        func product(
-          _ gradient: UnsafePointer<Scalar>, _ unfolded: UnsafePointer<Scalar>,
-          _ target: UnsafeMutablePointer<Scalar>
-        ) {
-          if let plan {
-            rowShiftWeightProduct(
-              plan: plan, gradient: gradient, outputs: d.o, copies: unfolded, into: target,
-              parallel: false)
-          } else {
-            gemm(
-              transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: gradient,
-              lda: plane, b: unfolded, ldb: plane, c: target, ldc: rows, accumulate: true,
-              parallel: false)
-          }
+      }
+      // target += gradient x unfolded^T
+      func product(
+        _ gradient: UnsafePointer<Scalar>, _ unfolded: UnsafePointer<Scalar>,
+        _ target: UnsafeMutablePointer<Scalar>
+      ) {
+        if let plan {
+          rowShiftWeightProduct(
+            plan: plan, gradient: gradient, outputs: d.o, copies: unfolded, into: target,
+            parallel: false)
+        } else {
+          gemm(
+            transposeA: false, transposeB: true, m: d.o, n: rows, k: plane, a: gradient,
+            lda: plane, b: unfolded, ldb: plane, c: target, ldc: rows, accumulate: true,
+            parallel: false)
         }
-        for n in d.n * worker / workers..<d.n * (worker + 1) / workers {
-          let image = UnsafePointer(px.value + n * imageSize)
-          if pdgy.value != nil { unfold(image, into: colX) }
-          for j in 0..<k {
-            let target = partial + j * weightSize
-            if let pdgy = pdgy.value {
-              product(pdgy + (j * d.n + n) * outSize, flat ? image : UnsafePointer(colX), target)
-            }
-            if let pdx = pdx.value {
-              let tangentImage = UnsafePointer(pdx + (j * d.n + n) * imageSize)
-              unfold(tangentImage, into: colDX)
-              product(pgy.value + n * outSize, flat ? tangentImage : UnsafePointer(colDX), target)
-            }
+      }
+      for n in images {
+        let image = UnsafePointer(px.value + n * imageSize)
+        if pdgy.value != nil { unfold(image, into: colX) }
+        for j in 0..<k {
+          let target = partial + j * weightSize
+          if let pdgy = pdgy.value {
+            product(pdgy + (j * d.n + n) * outSize, flat ? image : UnsafePointer(colX), target)
+          }
+          if let pdx = pdx.value {
+            let tangentImage = UnsafePointer(pdx + (j * d.n + n) * imageSize)
+            unfold(tangentImage, into: colDX)
+            product(pgy.value + n * outSize, flat ? tangentImage : UnsafePointer(colDX), target)
           }
         }
       }

@@ -28,68 +28,67 @@ extension Tensor {
     // [O, k, rows].
     let shapeA = plan == nil ? [k, d.o, rows] : [kh, k, d.o, kw, d.c]
     let shapeB = plan == nil ? [d.o, k, rows] : [kh, d.o, k, kw, d.c]
-    let workers = Swift.max(1, Swift.min(Parallelism.threadCount, d.n))
-    let partialsA = (0..<workers).map { _ in dgy == nil ? nil : Tensor(zeros: shapeA) }
-    let partialsB = (0..<workers).map { _ in dx == nil ? nil : Tensor(zeros: shapeB) }
+    let chunks = accumulationChunkCount(d.n)
+    let partialsA = (0..<chunks).map { _ in dgy == nil ? nil : Tensor(zeros: shapeA) }
+    let partialsB = (0..<chunks).map { _ in dx == nil ? nil : Tensor(zeros: shapeB) }
     let px = UncheckedSendable(x.buffer.pointer)
     let pdx = UncheckedSendable(dx?.buffer.pointer)
     let pgy = UncheckedSendable(gy.buffer.pointer)
     let pdgy = UncheckedSendable(dgy?.buffer.pointer)
-    parallelFor(workers) { range in
-      for worker in range {
-        let pa = partialsA[worker]?.buffer.pointer
-        let pb = partialsB[worker]?.buffer.pointer
-        // unfold(x_n), the k blocks dgy_j,n, and the k unfolded dx_j,n.
-        let scratchX = Scratch<Scalar>(count: pa == nil ? 1 : span + k * outSize)
-        let scratchDX = Scratch<Scalar>(count: pb == nil ? 1 : k * span)
-        let (colX, gathered, colDX) = (scratchX.pointer, scratchX.pointer + span, scratchDX.pointer)
-        defer {
-          scratchX.release()
-          scratchDX.release()
+    // One partial sum per fixed chunk of images, added in order: the same bits on every run.
+    parallelForChunks(d.n) { chunk, images in
+      let pa = partialsA[chunk]?.buffer.pointer
+      let pb = partialsB[chunk]?.buffer.pointer
+      // unfold(x_n), the k blocks dgy_j,n, and the k unfolded dx_j,n.
+      let scratchX = Scratch<Scalar>(count: pa == nil ? 1 : span + k * outSize)
+      let scratchDX = Scratch<Scalar>(count: pb == nil ? 1 : k * span)
+      let (colX, gathered, colDX) = (scratchX.pointer, scratchX.pointer + span, scratchDX.pointer)
+      defer {
+        scratchX.release()
+        scratchDX.release()
+      }
+      func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
+        if let plan {
+          shiftedCopies(image, plan: plan, into: col)
+        } else {
+          im2col(
+            image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
+            outWidth: d.ow, into: col)
         }
-        func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
-          if let plan {
-            shiftedCopies(image, plan: plan, into: col)
-          } else {
-            im2col(
-              image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-              outWidth: d.ow, into: col)
-          }
+      }
+      // target += gradient (`outputs` rows) x unfolded^T (`columns` rows).
+      func product(
+        _ gradient: UnsafePointer<Scalar>, outputs: Int, _ unfolded: UnsafePointer<Scalar>,
+        columns: Int, _ target: UnsafeMutablePointer<Scalar>
+      ) {
+        if let plan {
+          rowShiftWeightProduct(
+            plan: plan, gradient: gradient, outputs: outputs, copies: unfolded,
+            copyRows: columns, into: target, parallel: false)
+        } else {
+          gemm(
+            transposeA: false, transposeB: true, m: outputs, n: columns, k: plane, a: gradient,
+            lda: plane, b: unfolded, ldb: plane, c: target, ldc: columns, accumulate: true,
+            parallel: false)
         }
-        // target += gradient (`outputs` rows) x unfolded^T (`columns` rows).
-        func product(
-          _ gradient: UnsafePointer<Scalar>, outputs: Int, _ unfolded: UnsafePointer<Scalar>,
-          columns: Int, _ target: UnsafeMutablePointer<Scalar>
-        ) {
-          if let plan {
-            rowShiftWeightProduct(
-              plan: plan, gradient: gradient, outputs: outputs, copies: unfolded,
-              copyRows: columns, into: target, parallel: false)
-          } else {
-            gemm(
-              transposeA: false, transposeB: true, m: outputs, n: columns, k: plane, a: gradient,
-              lda: plane, b: unfolded, ldb: plane, c: target, ldc: columns, accumulate: true,
-              parallel: false)
+      }
+      let unit = plan?.inner ?? rows
+      for n in images {
+        if let pa, let pdgy = pdgy.value {
+          unfold(px.value + n * imageSize, into: colX)
+          for j in 0..<k {
+            copyAvoidingPageAliasing(
+              from: pdgy + (j * d.n + n) * outSize, to: gathered + j * outSize, count: outSize)
           }
+          product(gathered, outputs: k * d.o, colX, columns: unit, pa)
         }
-        let unit = plan?.inner ?? rows
-        for n in d.n * worker / workers..<d.n * (worker + 1) / workers {
-          if let pa, let pdgy = pdgy.value {
-            unfold(px.value + n * imageSize, into: colX)
-            for j in 0..<k {
-              copyAvoidingPageAliasing(
-                from: pdgy + (j * d.n + n) * outSize, to: gathered + j * outSize, count: outSize)
-            }
-            product(gathered, outputs: k * d.o, colX, columns: unit, pa)
-          }
-          if let pb, let pdx = pdx.value {
-            for j in 0..<k { unfold(pdx + (j * d.n + n) * imageSize, into: colDX + j * span) }
-            product(pgy.value + n * outSize, outputs: d.o, colDX, columns: k * unit, pb)
-          }
+        if let pb, let pdx = pdx.value {
+          for j in 0..<k { unfold(pdx + (j * d.n + n) * imageSize, into: colDX + j * span) }
+          product(pgy.value + n * outSize, outputs: d.o, colDX, columns: k * unit, pb)
         }
       }
     }
-    // Sum the workers' partials, then reorder each term to [k, O, C, kh, kw].
+    // Sum the chunks' partials in order, then reorder each term to [k, O, C, kh, kw].
     func total(_ partials: [Tensor?]) -> Tensor? {
       guard var sum = partials[0] else { return nil }
       for p in partials.dropFirst() { if let p { sum += p } }
