@@ -5,7 +5,9 @@
 // direction, BLAS packs unfold(x_n) k times and every product has only O rows. Here the k
 // blocks dgy_j,n are gathered into one [k * O, HW] matrix (one product with k * O rows), and
 // the k unfolded dx_j,n lie side by side (one product with k times the columns); the two
-// partial sums live in their GEMMs' layouts and are reordered once at the end.
+// partial sums live in their GEMMs' layouts and are reordered once at the end. Stride-1
+// convolutions reach the second term instead as the first term of the flipped convolution
+// (conv2DWeightAdjointTangent), whose products have k * C rows rather than O.
 
 extension Tensor {
   /// ``conv2DWeightAdjointTangent(outputGradient:outputGradientTangent:input:inputTangent:weightShape:geometry:)``
