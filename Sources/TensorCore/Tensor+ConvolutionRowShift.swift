@@ -47,6 +47,26 @@ struct RowShiftPlan: Sendable {
 }
 
 extension Tensor {
+  /// Unfolds one image `[C, H, W]` for a convolution's products: the shifted copies of `plan`
+  /// when there is one, else im2col columns; a pointwise convolution (1x1, stride 1) reads the
+  /// image itself and leaves `col` untouched.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  @inlinable
+  static func unfold(
+    _ image: UnsafePointer<Scalar>, plan: RowShiftPlan?, channels: Int, height: Int, width: Int,
+    geometry g: Convolution2DGeometry, outHeight: Int, outWidth: Int,
+    into col: UnsafeMutablePointer<Scalar>
+  ) {
+    if let plan {
+      shiftedCopies(image, plan: plan, into: col)
+    } else if !pointwise(g) {
+      im2col(
+        image, channels: channels, height: height, width: width, geometry: g,
+        outHeight: outHeight, outWidth: outWidth, into: col)
+    }
+  }
+
   /// Writes `S[kj, c, h, w] = image[c, h, w + kj * dw - pw]` (zero outside the image) for
   /// one image `[C, H, W]`.
   @_specialize(where Scalar == Float)

@@ -113,13 +113,9 @@ extension Tensor {
       )
       defer { scratch.release() }
       func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
-        if let plan {
-          shiftedCopies(image, plan: plan, into: col)
-        } else if !flat {
-          im2col(
-            image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-            outWidth: d.ow, into: col)
-        }
+        Tensor.unfold(
+          image, plan: plan, channels: d.c, height: d.h, width: d.w, geometry: g,
+          outHeight: d.oh, outWidth: d.ow, into: col)
       }
       // target (+)= a b with `outputs` rows and inner size `inner`.
       func product(
@@ -321,13 +317,9 @@ extension Tensor {
       let (colX, colDX) = (colScratch.pointer, colScratch.pointer + span)
       defer { colScratch.release() }
       func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
-        if let plan {
-          shiftedCopies(image, plan: plan, into: col)
-        } else if !flat {
-          im2col(
-            image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-            outWidth: d.ow, into: col)
-        }
+        Tensor.unfold(
+          image, plan: plan, channels: d.c, height: d.h, width: d.w, geometry: g,
+          outHeight: d.oh, outWidth: d.ow, into: col)
       }
       // target += gradient x unfolded^T
       func product(

@@ -50,13 +50,9 @@ extension Tensor {
         scratchDX.release()
       }
       func unfold(_ image: UnsafePointer<Scalar>, into col: UnsafeMutablePointer<Scalar>) {
-        if let plan {
-          shiftedCopies(image, plan: plan, into: col)
-        } else {
-          im2col(
-            image, channels: d.c, height: d.h, width: d.w, geometry: g, outHeight: d.oh,
-            outWidth: d.ow, into: col)
-        }
+        Tensor.unfold(
+          image, plan: plan, channels: d.c, height: d.h, width: d.w, geometry: g,
+          outHeight: d.oh, outWidth: d.ow, into: col)
       }
       // target += gradient (`outputs` rows) x unfolded^T (`columns` rows).
       func product(
