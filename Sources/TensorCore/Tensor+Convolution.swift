@@ -370,17 +370,14 @@ extension Tensor {
       defer { colScratch.release() }
       for i in images {
         let image = source.value + i * d.c * d.h * d.w
+        Tensor.unfold(
+          image, plan: plan, channels: d.c, height: d.h, width: d.w, geometry: geometry,
+          outHeight: d.oh, outWidth: d.ow, into: col)
         if let plan {
-          Tensor.shiftedCopies(image, plan: plan, into: col)
           Tensor.rowShiftWeightProduct(
             plan: plan, gradient: gradient.value + i * d.o * plane, outputs: d.o, copies: col,
             into: partials[chunk].buffer.pointer, parallel: chunks == 1)
           continue
-        }
-        if !pointwise {
-          Tensor.im2col(
-            image, channels: d.c, height: d.h, width: d.w, geometry: geometry,
-            outHeight: d.oh, outWidth: d.ow, into: col)
         }
         Tensor.gemm(
           transposeA: false, transposeB: true, m: d.o, n: rows, k: plane,
