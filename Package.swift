@@ -55,7 +55,7 @@ let package = Package(
       name: "hessian-bench",
       dependencies: [
         "TensorCore", "Autodiff", "NeuralNetworks", "TensorIO", "MatrixFree", "HessianAnalysis",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "_TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // MARK: - Implementation details
@@ -65,7 +65,7 @@ let package = Package(
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
     .target(
       name: "_TestSupport",
-      dependencies: ["TensorCore", "Autodiff"]),
+      dependencies: ["TensorCore", "Autodiff", "MatrixFree"]),
 
     // MARK: - Unit test bundles
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),

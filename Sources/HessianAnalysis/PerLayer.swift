@@ -135,7 +135,7 @@ public func perLayerCurvature<Scalar: TensorScalar>(
 /// densely from `n` products, one per unit vector, and decomposed by LAPACK: at that size
 /// cheaper than an iterative method, and exact (residuals 0). A larger one gets its top
 /// `count` eigenpairs from thick-restart Lanczos
-/// (``eigenpairs(of:count:which:tolerance:maxMatvecs:blockSize:basisSize:startingBlock:using:progress:)``,
+/// (``eigenpairs(of:count:which:tolerance:maxMatvecs:blockSize:basisSize:startingBlock:missCheck:using:progress:)``,
 /// `which: .largest`), each pair flagged converged when
 ///
 /// ```
@@ -235,7 +235,7 @@ public func curvatureSummary<Operator: CurvatureOperator>(
     scope: eigen.scope, name: eigen.name, parameterNames: eigen.parameterNames,
     parameterCount: eigen.parameterCount, eigenvalues: eigen.eigenvalues,
     residuals: eigen.residuals, converged: eigen.converged, eigenMethod: eigen.eigenMethod,
-    eigenMatvecCount: eigen.hvpCount, trace: trace, hvpCount: eigen.hvpCount + trace.hvpCount)
+    eigenMatvecCount: eigen.hvpCount, verified: eigen.verified, trace: trace, hvpCount: eigen.hvpCount + trace.hvpCount)
 }
 
 /// Top eigenvalues of one operator (dense below the threshold), and the exact trace when the
@@ -252,6 +252,7 @@ func topEigenvalues<Operator: CurvatureOperator>(
   let converged: [Bool]
   let eigenMethod: String
   let cost: Int
+  let verified: Bool
   var denseTrace: Double?
   if n <= denseThreshold || count >= n {
     let dense = try DenseHessian(of: hessian)
@@ -261,6 +262,7 @@ func topEigenvalues<Operator: CurvatureOperator>(
     converged = eigenvalues.map { _ in true }
     eigenMethod = "dense"
     cost = dense.hvpCount
+    verified = true
     denseTrace = dense.trace
   } else {
     let result = try eigenpairs(
@@ -269,10 +271,11 @@ func topEigenvalues<Operator: CurvatureOperator>(
     (eigenvalues, residuals, converged) = (result.eigenvalues, result.residuals, result.converged)
     eigenMethod = "lanczos"
     cost = result.matvecCount
+    verified = result.verified
   }
   let summary = EigenvalueSummary(
     scope: hessian.scope, name: name, parameterNames: hessian.segments.map(\.name),
     parameterCount: n, eigenvalues: eigenvalues, residuals: residuals, converged: converged,
-    eigenMethod: eigenMethod, hvpCount: cost)
+    eigenMethod: eigenMethod, hvpCount: cost, verified: verified)
   return (summary, denseTrace)
 }

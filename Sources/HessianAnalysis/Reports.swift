@@ -83,13 +83,17 @@ public struct EigenvalueSummary: Codable, Sendable, Equatable {
   public var eigenMethod: String
   /// The products the eigenvalues cost: Lanczos' count, or `n` for a dense block.
   public var hvpCount: Int
+  /// True when no eigenvalue above the reported ones can have been missed: Lanczos' deflation
+  /// check found none (``MissCheckReport/verified``), or the block was decomposed densely.
+  public var verified: Bool
 
   /// Creates a summary.
   public init(
     scope: CurvatureScope, name: String, parameterNames: [String], parameterCount: Int,
     eigenvalues: [Double], residuals: [Double], converged: [Bool], eigenMethod: String,
-    hvpCount: Int
+    hvpCount: Int, verified: Bool
   ) {
+    self.verified = verified
     self.scope = scope
     self.name = name
     self.parameterNames = parameterNames
@@ -126,6 +130,9 @@ public struct CurvatureSummary: Codable, Sendable {
   public var eigenMethod: String
   /// Products the eigenvalues cost.
   public var eigenMatvecCount: Int
+  /// Whether no eigenvalue above the reported ones can have been missed
+  /// (``EigenvalueSummary/verified``).
+  public var verified: Bool
   /// The trace.
   public var trace: TraceResult
   /// All products spent on this Hessian.
@@ -136,7 +143,7 @@ public struct CurvatureSummary: Codable, Sendable {
     EigenvalueSummary(
       scope: scope, name: name, parameterNames: parameterNames, parameterCount: parameterCount,
       eigenvalues: eigenvalues, residuals: residuals, converged: converged,
-      eigenMethod: eigenMethod, hvpCount: eigenMatvecCount)
+      eigenMethod: eigenMethod, hvpCount: eigenMatvecCount, verified: verified)
   }
 }
 

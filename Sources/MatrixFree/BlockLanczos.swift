@@ -42,8 +42,12 @@ struct ThickRestartLanczos<S: TensorScalar> {
   private(set) var ritzValues: [Double] = []
   /// Eigenvectors of H, row-major applied x applied: column j belongs to ritzValues[j].
   private var ritzCoefficients: [Double] = []
-  /// ||B s_j||: the residual norm of Ritz pair j.
+  /// ||B s_j||: the residual norm of Ritz pair j (a lower bound once
+  /// ``estimatesAreBounds`` is set).
   private(set) var residualEstimates: [Double] = []
+  /// Set by ``restartWithFreshStart(keeping:using:)``: the estimates miss the residual parts
+  /// that lay along the dropped continuation.
+  private(set) var estimatesAreBounds = false
 
   init(dimension: Int, blockSize: Int, maxBasis: Int) {
     self.dimension = dimension
@@ -147,14 +151,60 @@ struct ThickRestartLanczos<S: TensorScalar> {
     }
   }
 
+  /// Thick restart with a fresh start: keeps the Ritz pairs `indices` but replaces the pending
+  /// block (the Krylov continuation) by random Gaussian rows orthonormal to them, with zero
+  /// coupling. The next steps then grow a Krylov space of the operator projected away from the
+  /// kept vectors, `(I - Y Yᵀ) A (I - Y Yᵀ)`, from a start independent of everything before,
+  /// while the Rayleigh-Ritz step still sees the kept pairs. Without the continuation the
+  /// relation `A Vᵀ = Vᵀ H + Uᵀ B` no longer covers the kept vectors' residuals, so from here
+  /// on ``residualEstimates`` are lower bounds: stop decisions must use the true residuals
+  /// (``ritzProducts(_:)``). `indices` may keep the whole basis.
+  mutating func restartWithFreshStart(
+    keeping kept: [Int], using generator: inout some RandomNumberGenerator
+  ) {
+    restart(keeping: kept, allowingAll: true)
+    let k = applied
+    let fresh = Swift.min(blockSize, dimension - k)
+    for i in 0..<fresh {
+      GramSchmidt.randomUnitRow(
+        at: basis.row(k + i), orthogonalTo: k + i, of: basis, using: &generator)
+    }
+    pending = fresh
+    for index in coupling.indices { coupling[index] = 0 }
+    for j in residualEstimates.indices { residualEstimates[j] = 0 }
+    estimatesAreBounds = true
+  }
+
+  /// Starts anew from `block` (`[blockSize, n]`), keeping the counters: the basis, `H` and the
+  /// coupling are dropped. Used after a deflation check found an eigenvalue the first start
+  /// missed: a start made of the wanted Ritz vectors (the new one among them) converges them
+  /// all again within a few steps, and unlike a continuation of the check's space it is a true
+  /// Krylov space, so the cheap residual estimates hold again.
+  mutating func restartFromScratch(
+    with block: Tensor<S>, using generator: inout some RandomNumberGenerator
+  ) {
+    applied = 0
+    pending = 0
+    previousBlock = 0
+    for index in h.indices { h[index] = 0 }
+    for index in coupling.indices { coupling[index] = 0 }
+    ritzValues = []
+    ritzCoefficients = []
+    residualEstimates = []
+    estimatesAreBounds = false
+    restarts += 1
+    start(with: block, using: &generator)
+  }
+
   /// Thick restart: keeps the Ritz pairs `indices` (into ``ritzValues``) and the pending block.
-  mutating func restart(keeping kept: [Int]) {
+  mutating func restart(keeping kept: [Int], allowingAll: Bool = false) {
     // Keep the invariant that ritzValues ascend.
     let indices = kept.sorted { ritzValues[$0] < ritzValues[$1] }
     let p = applied
     let k = indices.count
     let ld = maxBasis
-    precondition(k < p, "a restart must shrink the basis: keep \(k) of \(p)")
+    precondition(
+      k < p || (allowingAll && k == p), "a restart must shrink the basis: keep \(k) of \(p)")
     var s = [Double](repeating: 0, count: p * k)
     for l in 0..<p {
       for j in 0..<k { s[l * k + j] = ritzCoefficients[l * p + indices[j]] }
@@ -181,6 +231,21 @@ struct ThickRestartLanczos<S: TensorScalar> {
     applied = k
     previousBlock = 0
     restarts += 1
+  }
+
+  /// `rows` (`[m, n]`) summed into `b` rows, row `j` of `rows` into row `j mod b`: a starting
+  /// block with a component along every one of them. Rows left empty (`m < b`) stay zero and
+  /// are replaced by random directions when the block is orthonormalized.
+  static func foldedRows(_ rows: Tensor<S>, into b: Int) -> Tensor<S> {
+    let m = rows.shape[0]
+    let n = rows.shape[1]
+    return Tensor(shape: [b, n]) { buffer in
+      guard let out = buffer.baseAddress else { return }
+      out.initialize(repeating: 0, count: b * n)
+      rows.withBase { rp in
+        for j in 0..<m { Kernels.axpy(1, rp + j * n, out + (j % b) * n, count: n) }
+      }
+    }
   }
 
   /// The Ritz vectors `Vᵀ s_j` for `indices`, as rows of a `[indices.count, n]` tensor.

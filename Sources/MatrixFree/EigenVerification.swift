@@ -8,6 +8,8 @@ struct VerifiedPairs<S: TensorScalar> {
   var vectors: Tensor<S>
   var residuals: [Double]
   var converged: [Bool]
+  /// The absolute residual below which every pair counts as converged.
+  var residualFloor: Double
 }
 
 enum EigenVerification {
@@ -82,7 +84,7 @@ enum EigenVerification {
       eigenvalues: sortedValues, vectors: sortedVectors, residuals: sortedResiduals,
       converged: zip(sortedValues, sortedResiduals).map { value, residual in
         residual <= Swift.max(tolerance * Swift.abs(value), floor)
-      })
+      }, residualFloor: floor)
   }
 
   /// The permutation that puts `values` in the documented order of `which`.

@@ -20,8 +20,16 @@ import TensorCore
 /// A Vᵀ = Vᵀ H + Uᵀ B,   H s = theta s,   ||A (Vᵀ s) - theta Vᵀ s|| = ||B s||
 /// ```
 ///
-/// The cheap estimate `||B s||` (`|beta_m s_m|` for block size 1) decides when to stop: every
-/// wanted pair must satisfy `||B s|| <= max(tolerance |theta|, 64 ulp ||A||)`. When the basis
+/// The cheap estimate `||B s||` (`|beta_m s_m|` for block size 1) decides when the wanted pairs
+/// have converged: every one must satisfy `||B s|| <= max(tolerance |theta|, 64 ulp ||A||)`.
+/// Converged is not yet done: a small residual proves that a pair is an eigenpair, not that
+/// no eigenvalue nearer the wanted end was skipped, which happens when the random start is
+/// nearly orthogonal to its eigenvector. So (``MissCheck``) no test may stop before
+/// `max(2 wanted + 1, 20)` products, and a converged iteration is followed by a deflation check:
+/// Lanczos steps from a fresh random start orthogonal to the Ritz vectors found. If the check
+/// shows a Ritz value beyond the k-th reported one, the iteration starts again from the wanted
+/// Ritz vectors (the new one among them) and checks again when they have converged; if not, the
+/// result is ``EigenResult/verified``. When the basis
 /// reaches `basisSize` vectors it is compressed to the Ritz vectors nearest the wanted end(s)
 /// (thick restart, Wu & Simon 2000; equivalent to Krylov-Schur, Stewart 2001), so
 /// memory stays bounded whatever the number of steps. At the end, the products `A Y` of the
@@ -74,6 +82,8 @@ import TensorCore
 ///   - basisSize: the most basis vectors kept (default `min(n, max(40, 2 wanted + 8 b))`);
 ///     memory is `(2 basisSize + b) n` scalars (the basis and its products).
 ///   - startingBlock: an optional `[blockSize, n]` starting block (SciPy's `v0`).
+///   - missCheck: the guard against missed eigenvalues (default ``MissCheck/standard``;
+///     ``MissCheck/off`` stops at the first convergence, without a `verified` answer).
 ///   - generator: the source of the random start and of replacement directions.
 ///   - progress: called after each step with the wanted Ritz values and their largest
 ///     estimated relative residual.
@@ -83,7 +93,8 @@ import TensorCore
 /// - Precondition: `1 <= count`, wanted `< n`; `1 <= blockSize <= n`; `tolerance > 0`;
 ///   `maxMatvecs` at least `b * ceil(wanted / b)`; `basisSize == n` or at least
 ///   `wanted + 2 b`.
-/// - Complexity: `maxMatvecs` products at most; `O(basisSize n)` flops per vector for the
+/// - Complexity: `maxMatvecs` products at most; the check adds
+///   `max(10, ceil(s / 2))` block products after a convergence that took `s` steps; `O(basisSize n)` flops per vector for the
 ///   reorthogonalization (GEMMs), `O(basisSize^3)` per step for `H`; memory
 ///   `(2 basisSize + 2 b) n` scalars plus the returned `count x n` vectors and products.
 ///
@@ -94,7 +105,7 @@ import TensorCore
 public func eigenpairs<Operator: LinearOperator>(
   of linearOperator: Operator, count: Int, which: SpectrumEnd = .largest,
   tolerance: Double = 1e-3, maxMatvecs: Int = 1000, blockSize: Int = 1, basisSize: Int? = nil,
-  startingBlock: Tensor<Operator.Scalar>? = nil,
+  startingBlock: Tensor<Operator.Scalar>? = nil, missCheck: MissCheck = .standard,
   using generator: inout some RandomNumberGenerator,
   progress: ((ProgressReport) -> Void)? = nil
 ) throws -> EigenResult<Operator.Scalar> {
@@ -123,17 +134,20 @@ public func eigenpairs<Operator: LinearOperator>(
       "startingBlock must have shape [\(blockSize), \(n)], got \(block.shape)")
   }
 
+  let stopFloor = Swift.min(missCheck.minimumMatvecs(wanted: wanted), maxMatvecs, n)
   var engine = ThickRestartLanczos<S>(dimension: n, blockSize: blockSize, maxBasis: maxBasis)
   engine.start(with: startingBlock, using: &generator)
   var selected: [Int] = []
-  while true {
+  var audit = MissAudit(which: which, count: count, tolerance: tolerance, check: missCheck)
+  var phaseStart = 0
+  iteration: while true {
     try engine.step(linearOperator, using: &generator)
     let values = engine.ritzValues
     guard let indices = RitzSelection.wanted(values, which: which, count: count) else { continue }
     selected = indices
     let normEstimate = values.map { Swift.abs($0) }.max() ?? 0
     let floor = EigenVerification.residualFloor(S.self, normEstimate: normEstimate)
-    let done = indices.allSatisfy {
+    let estimated = indices.allSatisfy {
       engine.residualEstimates[$0] <= Swift.max(tolerance * Swift.abs(values[$0]), floor)
     }
     progress?(
@@ -142,7 +156,44 @@ public func eigenpairs<Operator: LinearOperator>(
         relativeResidual: indices.map {
           engine.residualEstimates[$0] / Swift.max(Swift.abs(values[$0]), floor)
         }.max()))
-    if done || engine.pending == 0 { break }
+    // A convergence test that ends the phase: the cheap estimates first, then (after a fresh
+    // start, where the estimates are only lower bounds) the true residuals of the Ritz vectors.
+    let converged = {
+      estimated
+        && (!engine.estimatesAreBounds
+          || EigenVerification.verify(
+            engine.ritzVectors(indices), products: engine.ritzProducts(indices),
+            tolerance: tolerance, normEstimate: normEstimate, order: which
+          ).converged.allSatisfy { $0 })
+    }
+    switch audit.observe(values, matvecCount: engine.matvecCount) {
+    case .passed:
+      if converged() { break iteration }
+    case .checking:
+      break
+    case .found:
+      engine.restartFromScratch(
+        with: ThickRestartLanczos<S>.foldedRows(engine.ritzVectors(indices), into: blockSize),
+        using: &generator)
+      phaseStart = engine.steps
+      continue
+    case .iterating:
+      if engine.matvecCount >= stopFloor && converged() {
+        // A basis that spans R^n leaves nothing unseen: the Ritz values are the spectrum.
+        if engine.pending == 0 { audit.exhausted(); break iteration }
+        guard audit.wantsCheck else { break iteration }
+        audit.begin(
+          reference: indices.map { values[$0] }, matvecCount: engine.matvecCount,
+          iterationSteps: engine.steps - phaseStart)
+        phaseStart = engine.steps
+        let keep = Swift.min(engine.applied, maxBasis - blockSize)
+        engine.restartWithFreshStart(
+          keeping: RitzSelection.kept(values, which: which, count: count, keep: keep),
+          using: &generator)
+        continue
+      }
+    }
+    if engine.pending == 0 { break }
     if engine.matvecCount + engine.pending > maxMatvecs { break }
     if engine.applied + engine.pending > maxBasis {
       let keep = Swift.min(wanted + (maxBasis - wanted) / 2, maxBasis - blockSize)
@@ -157,7 +208,11 @@ public func eigenpairs<Operator: LinearOperator>(
   return EigenResult(
     eigenvalues: verified.eigenvalues, eigenvectors: verified.vectors,
     residuals: verified.residuals, converged: verified.converged,
+    residualFloor: verified.residualFloor,
     matvecCount: engine.matvecCount, iterations: engine.steps,
     restarts: engine.restarts, which: which, tolerance: tolerance, method: .lanczos,
-    blockSize: blockSize)
+    blockSize: blockSize,
+    missCheck: audit.report(
+      allConverged: verified.converged.allSatisfy { $0 }, ritzValues: engine.ritzValues,
+      matvecCount: engine.matvecCount))
 }

@@ -90,6 +90,7 @@ public func deflatedPowerIteration<Operator: LinearOperator>(
   return EigenResult(
     eigenvalues: verified.eigenvalues, eigenvectors: verified.vectors,
     residuals: verified.residuals, converged: verified.converged,
+    residualFloor: verified.residualFloor,
     matvecCount: iterations + count, iterations: iterations, restarts: 0,
     which: .largestMagnitude, tolerance: residualTolerance, method: .powerIteration,
     blockSize: 1)

@@ -4,7 +4,7 @@ import TensorCore
 
 /// The method that produced an ``EigenResult``.
 public enum EigenMethod: String, Codable, Sendable {
-  /// Thick-restart Lanczos with full reorthogonalization (``eigenpairs(of:count:which:tolerance:maxMatvecs:blockSize:basisSize:startingBlock:using:)``).
+  /// Thick-restart Lanczos with full reorthogonalization (``eigenpairs(of:count:which:tolerance:maxMatvecs:blockSize:basisSize:startingBlock:missCheck:using:)``).
   case lanczos
   /// Deflated power iteration, as in PyHessian
   /// (``deflatedPowerIteration(of:count:tolerance:maxIterations:residualTolerance:using:)``).
@@ -31,8 +31,15 @@ public struct EigenResult<Scalar: TensorScalar>: Sendable {
   /// The true residual norms `||A y_i - lambda_i y_i||` of the unit vectors.
   public var residuals: [Double]
   /// Whether each residual meets the test
-  /// `residual <= max(tolerance * |lambda|, 64 * ulp * ||A||_est)` (see ``tolerance``).
+  /// `residual <= max(tolerance * |lambda|, residualFloor)` (see ``tolerance``).
   public var converged: [Bool]
+  /// The absolute residual that rounding lets the test demand at best,
+  /// `64 ulp ||A||_est`, with `ulp` the unit roundoff of `Scalar` (`1.19e-7` for Float,
+  /// `2.22e-16` for Double) and `||A||_est` the largest `|Ritz value|` seen. A pair whose
+  /// `tolerance * |lambda|` lies below it, i.e. whose `|lambda| < residualFloor / tolerance`,
+  /// is flagged converged at a relative residual above the tolerance: in Float at tolerance
+  /// `1e-3` that is every eigenvalue smaller in magnitude than `0.0076 ||A||`.
+  public var residualFloor: Double
   /// The products with the operator spent, in vectors, including the final check (power
   /// iteration; Lanczos' check needs none).
   public var matvecCount: Int
@@ -48,6 +55,15 @@ public struct EigenResult<Scalar: TensorScalar>: Sendable {
   public var method: EigenMethod
   /// The block size (vectors per product) of the iteration.
   public var blockSize: Int
+  /// What the deflation check established (``MissCheck``); nil when no check ran (power
+  /// iteration, which gives no such guarantee, or Lanczos with ``MissCheck/off``).
+  public var missCheck: MissCheckReport? = nil
+
+  /// True when the deflation check found no eigenvalue beyond the reported ones and every pair
+  /// converged (see ``MissCheckReport/verified``). A small residual (``converged``) shows that
+  /// a pair is an eigenpair; `verified` adds that no eigenvalue nearer the searched end was
+  /// seen by an independent random start. Always false for power iteration.
+  public var verified: Bool { missCheck?.verified ?? false }
 
   /// True when every pair converged.
   public var allConverged: Bool { converged.allSatisfy { $0 } }
@@ -61,7 +77,7 @@ public struct EigenResult<Scalar: TensorScalar>: Sendable {
 extension EigenResult: Codable {
   enum CodingKeys: String, CodingKey {
     case eigenvalues, eigenvectors, residuals, converged, matvecCount, iterations, restarts
-    case which, tolerance, method, blockSize
+    case which, tolerance, method, blockSize, missCheck, residualFloor
   }
 
   /// Decodes a result written by ``encode(to:)``.
@@ -71,6 +87,7 @@ extension EigenResult: Codable {
     eigenvectors = try c.decode(TensorPayload<Scalar>.self, forKey: .eigenvectors).tensor
     residuals = try c.decode([Double].self, forKey: .residuals)
     converged = try c.decode([Bool].self, forKey: .converged)
+    residualFloor = try c.decodeIfPresent(Double.self, forKey: .residualFloor) ?? 0
     matvecCount = try c.decode(Int.self, forKey: .matvecCount)
     iterations = try c.decode(Int.self, forKey: .iterations)
     restarts = try c.decode(Int.self, forKey: .restarts)
@@ -78,6 +95,7 @@ extension EigenResult: Codable {
     tolerance = try c.decode(Double.self, forKey: .tolerance)
     method = try c.decode(EigenMethod.self, forKey: .method)
     blockSize = try c.decode(Int.self, forKey: .blockSize)
+    missCheck = try c.decodeIfPresent(MissCheckReport.self, forKey: .missCheck)
   }
 
   /// Encodes every field; the eigenvectors as `{"shape": [...], "scalars": [...]}`.
@@ -87,6 +105,7 @@ extension EigenResult: Codable {
     try c.encode(TensorPayload(eigenvectors), forKey: .eigenvectors)
     try c.encode(residuals, forKey: .residuals)
     try c.encode(converged, forKey: .converged)
+    try c.encode(residualFloor, forKey: .residualFloor)
     try c.encode(matvecCount, forKey: .matvecCount)
     try c.encode(iterations, forKey: .iterations)
     try c.encode(restarts, forKey: .restarts)
@@ -94,6 +113,7 @@ extension EigenResult: Codable {
     try c.encode(tolerance, forKey: .tolerance)
     try c.encode(method, forKey: .method)
     try c.encode(blockSize, forKey: .blockSize)
+    try c.encodeIfPresent(missCheck, forKey: .missCheck)
   }
 }
 

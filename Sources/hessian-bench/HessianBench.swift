@@ -4,6 +4,7 @@
 import ArgumentParser
 import Autodiff
 import Foundation
+import MatrixFree
 import NeuralNetworks
 import TensorCore
 import TensorIO
@@ -34,9 +35,35 @@ struct HessianBench: ParsableCommand {
   @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
   @Option(help: "A .npy file of float32 inputs [N, 3, 32, 32].") var inputs: String?
   @Option(help: "A .npy file of int64 labels [N].") var labels: String?
+  @Option(help: "missrate: the operators' dimension.") var missrateDimension = 10_000
+  @Option(help: "missrate: seeds per configuration.") var missrateSeeds = 1000
+  @Option(help: "missrate: eigenvalue counts k, comma-separated.") var missrateCounts = "1,3,5,10"
+  @Option(help: "missrate: spectrum ends (largest, smallest, bothEnds).")
+  var missrateEnds = "largest,smallest"
+  @Option(help: "missrate: solvers (default, off, minimum, check, checkS-minM).")
+  var missrateSolvers = "default,off"
+  @Option(help: "missrate: spectrum shapes (slope, cliff).") var missrateShapes = "slope,cliff"
 
   mutating func run() throws {
     if let threads { Parallelism.threadCount = threads }
+    if tasks == "missrate" {
+      var configuration = MissRateConfiguration()
+      configuration.dimension = missrateDimension
+      configuration.seeds = missrateSeeds
+      configuration.counts = missrateCounts.split(separator: ",").compactMap { Int($0) }
+      configuration.ends = try missrateEnds.split(separator: ",").map {
+        guard let end = SpectrumEnd(rawValue: String($0)) else {
+          throw ValidationError("--missrate-ends: unknown end '\($0)'")
+        }
+        return end
+      }
+      configuration.shapes = missrateShapes.split(separator: ",").map(String.init)
+      configuration.solvers = missrateSolvers.split(separator: ",").map(String.init)
+      let report = try missRateReport(configuration)
+      let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+      return
+    }
     var model = Model<Float>(ResNet(depth: depth), seed: seed)
     var generator = SeededGenerator(seed: seed &+ 1)
     var x = Tensor<Float>(randomNormal: [batch, 3, 32, 32], using: &generator)

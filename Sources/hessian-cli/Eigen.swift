@@ -17,18 +17,20 @@ struct Eigen: AnalysisCommand {
   static let configuration = CommandConfiguration(
     abstract: "The largest or smallest eigenvalues of the Hessian, with residuals.",
     discussion: """
-      Lanczos with full reorthogonalization stops when every wanted pair has \
-      ||Hv - λv|| <= tolerance |λ|; each pair is then checked with one more product and \
-      reported with its residual and a converged flag. --method power is PyHessian's deflated \
-      power iteration (largest magnitude), for comparison.
+      Lanczos with full reorthogonalization stops when every wanted pair has converged (at \
+      least max(2k + 1, 20) products first, as ARPACK) and a deflation check has found no \
+      eigenvalue beyond them; each pair is reported with its true residual, a converged flag, \
+      and the answer with a verified flag. \(convergenceRuleHelp) --method power is \
+      PyHessian's deflated power iteration (largest magnitude), for comparison.
 
       --per-layer gives each layer's own diagonal block's top eigenvalues, layer by layer \
       (blocks of at most 32 parameters are decomposed densely), and nothing else: each \
       layer's trace is `hessian trace --per-layer`'s.
 
-      JSON: eigenvalues, residuals (||Hv - λv||), relative_residuals, converged, hvp_count, \
+      JSON: eigenvalues, residuals (||Hv - λv||), relative_residuals, converged, verified, \
+      residual_floor, miss_check {checks, found, hvp_count, next_ritz_values}, hvp_count, \
       seconds, seed, scope; with --per-layer a "layers" list of {name, parameter_count, \
-      eigenvalues, residuals, converged, eigen_method, hvp_count}.
+      eigenvalues, residuals, converged, verified, eigen_method, hvp_count}.
       """)
 
   @OptionGroup var options: SharedOptions
@@ -137,9 +139,9 @@ struct Eigen: AnalysisCommand {
     let summary =
       "eigenvalues " + result.eigenvalues.map(format).joined(separator: ", ")
       + " (\(hessian.scope), \(result.matvecCount) HVPs"
-      + (result.allConverged ? ")" : ", NOT all converged: raise --max-hvps)")
-    return CommandResult(
-      fields: [
+      + (result.allConverged ? "" : ", NOT all converged: raise --max-hvps")
+      + result.verificationPhrase + ")"
+    let fields: JSONDocument = [
         "scope": .string(hessian.scope.description),
         "parameter_count": .integer(n),
         "method": .string(method.rawValue), "which": .string(which.rawValue),
@@ -151,7 +153,9 @@ struct Eigen: AnalysisCommand {
         "hvp_count": .integer(result.matvecCount),
         "block_size": .integer(blockSize),
         "restarts": .integer(result.restarts),
-      ], files: files, summary: summary)
+      ]
+    return CommandResult(
+      fields: fields.adding(result.evidenceFields), files: files, summary: summary)
   }
 
   /// Each layer's top eigenvalues (diagonal blocks of the Hessian), one progress phase per
@@ -198,6 +202,7 @@ func layerJSON(_ s: EigenvalueSummary) -> JSONDocument {
     "eigenvalues": .numbers(s.eigenvalues),
     "residuals": .numbers(s.residuals),
     "converged": .booleans(s.converged),
+    "verified": .bool(s.verified),
     "eigen_method": .string(s.eigenMethod),
     "hvp_count": .integer(s.hvpCount),
   ]

@@ -111,6 +111,7 @@ struct InputHessian: AnalysisCommand {
       fields = fields.adding("method", "lanczos").adding("eigenvalues", .numbers(top))
         .adding("residuals", .numbers(eigen.residuals))
         .adding("converged", .booleans(eigen.converged))
+        .adding(eigen.evidenceFields)
         .adding("trace", .number(trace.estimate))
         .adding("standard_error", .number(trace.standardError))
         .adding("hvp_count", .integer(hvps))

@@ -184,12 +184,12 @@ struct Report: AnalysisCommand {
       fields: [
         "scope": "full",
         "parameter_count": .integer(n),
-        "eigen": [
+        "eigen": ([
           "eigenvalues": .numbers(eigen.eigenvalues), "residuals": .numbers(eigen.residuals),
           "relative_residuals": .numbers(eigen.relativeResiduals),
           "converged": .booleans(eigen.converged), "tolerance": .number(tolerance),
           "hvp_count": .integer(eigen.matvecCount),
-        ],
+        ] as JSONDocument).adding(eigen.evidenceFields),
         "trace": [
           "trace": .number(traceResult.trace), "standard_error": .number(traceResult.standardError),
           "converged": .bool(traceResult.converged), "method": .string(traceResult.method.rawValue),

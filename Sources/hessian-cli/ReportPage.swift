@@ -77,6 +77,20 @@ struct ReportPage<Scalar: TensorScalar> {
         .flag(eigen.converged[i]),
       ] + (exact.map { [.number($0.eigenvalues[i])] } ?? [])
     }
+    let verificationSentence: String
+    if let check = eigen.missCheck {
+      let next = check.nextRitzValues.first.map { " The next Ritz value was \(format($0))." } ?? ""
+      verificationSentence =
+        (check.verified
+          ? "Verified: a deflation check (Lanczos from a fresh random start orthogonal to the "
+            + "Ritz vectors found) saw no eigenvalue above the reported ones."
+          : "NOT verified: the deflation check did not finish within the budget.")
+        + (check.found > 0
+          ? " It found \(check.found) eigenvalue(s) the first convergence had missed." : "")
+        + next
+    } else {
+      verificationSentence = "No deflation check ran: a missed eigenvalue is not ruled out."
+    }
     let exactNote =
       exact == nil
       ? ""
@@ -112,10 +126,18 @@ struct ReportPage<Scalar: TensorScalar> {
           "Top eigenvalues of the full Hessian",
           [
             .paragraph(
-              "Lanczos with full reorthogonalization; each pair is checked with one more product. "
-                + "The relative residual is ||Hv − λv|| / |λ|; a pair has converged when it is at "
-                + "most \(NumberFormat.compact(eigen.tolerance, significantDigits: 3)). "
-                + "\(eigen.matvecCount) Hessian-vector products." + exactNote),
+              "Lanczos with full reorthogonalization; each pair's true residual is computed from "
+                + "the products already made. The relative residual is ||Hv − λv|| / |λ|; a pair "
+                + "has converged when ||Hv − λv|| is at most "
+                + "max(\(NumberFormat.compact(eigen.tolerance, significantDigits: 3)) |λ|, "
+                + "\(NumberFormat.compact(eigen.residualFloor, significantDigits: 3))), where "
+                + "the second term is the rounding floor 64 ulp ||H|| of "
+                + "\(Scalar.self == Float.self ? "float32" : "float64") arithmetic: it decides only "
+                + "for |λ| below "
+                + "\(NumberFormat.compact(eigen.residualFloor / eigen.tolerance, significantDigits: 3)), "
+                + "whose relative residual may then exceed the tolerance. "
+                + verificationSentence
+                + " \(eigen.matvecCount) Hessian-vector products." + exactNote),
             .table(
               .init(
                 header: ["#", "eigenvalue", "relative residual", "converged"]
