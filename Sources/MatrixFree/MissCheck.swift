@@ -29,7 +29,7 @@
 /// (`hessian-bench --tasks missrate`) shows can return a wrong k-th eigenvalue.
 ///
 /// Equivalents: ARPACK (SciPy `eigsh`) has the minimum dimension (`ncv`) but no check.
-public struct MissCheck: Sendable, Equatable, Codable {
+public struct MissCheck: Sendable, Hashable, Codable {
   /// The fewest Lanczos steps (block products) from the fresh start; 0 turns the check off.
   public var steps: Int
   /// The check's length relative to the steps the iteration took to converge: a check runs

@@ -8,6 +8,9 @@
 // Task names (--tasks):
 //   top1, top5          Lanczos, the default block size (eigenpairs' blockSize default)
 //   top<k>-b<b>         top-k with block size b (e.g. top5-b4, top5-b8): keys top<k>-b<b>_*
+//   bottom<k>           the k smallest (most negative) eigenvalues, as top<k>
+//   ...-off             any of them with MissCheck.off: the rule before the deflation check
+//                       (stop at the first convergence), for comparison
 //   trace               Hutchinson, Rademacher, blocks of 8, to 1% standard error
 //   trace-hpp<r>        adaptive Hutch++ with a sketch of r vectors, then Hutchinson on the
 //                       deflated operator to 1% standard error (e.g. trace-hpp16)
@@ -44,7 +47,7 @@ import TensorCore
 
 /// An analysis task parsed from its name.
 enum AnalysisTask: Hashable {
-  case top(count: Int, blockSize: Int?)
+  case top(count: Int, blockSize: Int?, which: SpectrumEnd, check: MissCheck)
   case trace(lowRankDimension: Int?, budget: Int)
   case stratifiedTrace(budget: Int)
   case density
@@ -75,14 +78,21 @@ enum AnalysisTask: Hashable {
       } else {
         return nil
       }
-    } else if name.hasPrefix("top") {
-      let parts = name.dropFirst(3).split(separator: "-b", omittingEmptySubsequences: false)
+    } else if name.hasPrefix("top") || name.hasPrefix("bottom") {
+      let which: SpectrumEnd = name.hasPrefix("top") ? .largest : .smallest
+      var rest = name.dropFirst(which == .largest ? 3 : 6)
+      var check = MissCheck.standard
+      if rest.hasSuffix("-off") {
+        check = .off
+        rest = rest.dropLast(4)
+      }
+      let parts = rest.split(separator: "-b", omittingEmptySubsequences: false)
       guard let count = Int(parts[0]), count > 0, parts.count <= 2 else { return nil }
       if parts.count == 2 {
         guard let b = Int(parts[1]), b > 0 else { return nil }
-        self = .top(count: count, blockSize: b)
+        self = .top(count: count, blockSize: b, which: which, check: check)
       } else {
-        self = .top(count: count, blockSize: nil)
+        self = .top(count: count, blockSize: nil, which: which, check: check)
       }
     } else {
       return nil
@@ -131,18 +141,13 @@ func analysisReport(
     // tasks ran before it.
     var generator = SeededGenerator(seed: seed &+ 2)
     switch task {
-    case .top(let count, let blockSize):
+    case .top(let count, let blockSize, let which, let check):
       let (result, seconds) = try timed {
         let hessian = try makeHessian()
         defer { note(hessian) }
-        if let blockSize {
-          return try eigenpairs(
-            of: hessian, count: count, which: .largest, tolerance: 1e-3, maxMatvecs: 2000,
-            blockSize: blockSize, using: &generator)
-        }
         return try eigenpairs(
-          of: hessian, count: count, which: .largest, tolerance: 1e-3, maxMatvecs: 2000,
-          using: &generator)
+          of: hessian, count: count, which: which, tolerance: 1e-3, maxMatvecs: 2000,
+          blockSize: blockSize ?? 1, missCheck: check, using: &generator)
       }
       report["\(name)_s"] = seconds
       report["\(name)_hvps"] = result.matvecCount
@@ -151,6 +156,12 @@ func analysisReport(
       report["\(name)_eigenvalues"] = result.eigenvalues
       report["\(name)_relative_residuals"] = result.relativeResiduals
       report["\(name)_converged"] = result.converged
+      report["\(name)_verified"] = result.verified
+      if let check = result.missCheck {
+        report["\(name)_check_hvps"] = check.matvecCount
+        report["\(name)_check_found"] = check.found
+        report["\(name)_next_ritz_values"] = check.nextRitzValues
+      }
     case .trace(let lowRankDimension, let budget):
       let (result, seconds) = try timed {
         let hessian = try makeHessian()
