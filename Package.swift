@@ -15,12 +15,8 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     // MARK: - Public API
-    .library(
-      name: "HessianKit",
-      targets: [
-        "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
-        "Plots",
-      ]),
+    // `import HessianKit` brings every public module (the umbrella target re-exports them).
+    .library(name: "HessianKit", targets: ["HessianKit"]),
     .executable(name: "hessian", targets: ["hessian-cli"]),
     .executable(name: "hessian-bench", targets: ["hessian-bench"]),
   ],
@@ -45,6 +41,12 @@ let package = Package(
       dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
     .target(name: "TensorIO", dependencies: ["TensorCore"]),
     .target(name: "Plots"),
+    .target(
+      name: "HessianKit",
+      dependencies: [
+        "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
+        "Plots",
+      ]),
     .executableTarget(
       name: "hessian-cli",
       dependencies: [
@@ -81,6 +83,8 @@ let package = Package(
         "HessianAnalysis", "MatrixFree", "NeuralNetworks", "Autodiff", "TensorCore", "_TestSupport",
       ]),
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+    // Imports only the umbrella module, as a package that depends on the product does.
+    .testTarget(name: "HessianKitTests", dependencies: ["HessianKit"]),
     .testTarget(
       name: "CLITests",
       dependencies: [

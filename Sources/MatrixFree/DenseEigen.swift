@@ -44,6 +44,41 @@ public func symmetricEigendecomposition<Scalar: TensorScalar>(
   return (values, a.transposed())
 }
 
+/// All eigenvalues of a symmetric matrix, without eigenvectors (LAPACK `?syevd` with
+/// `jobz = 'N'`, which reduces to tridiagonal form and runs `?sterf`).
+///
+/// Only the upper triangle of `matrix` is read. Skipping the eigenvectors skips their
+/// accumulation and back-transformation, the larger part of the work.
+///
+/// - Parameter matrix: a symmetric `[n, n]` matrix.
+/// - Returns: the eigenvalues, ascending (shape `[n]`).
+/// - Throws: ``MatrixFreeError/lapackFailure(routine:info:)`` when LAPACK fails to converge.
+/// - Precondition: `matrix` is square.
+/// - Complexity: about `4 n^3 / 3` flops (the tridiagonal reduction); `O(n^2)` memory.
+///
+/// Equivalents: `torch.linalg.eigvalsh(A)`, `numpy.linalg.eigvalsh(A)`,
+/// `scipy.linalg.eigh(A, eigvals_only=True)`.
+public func symmetricEigenvalues<Scalar: TensorScalar>(of matrix: Tensor<Scalar>) throws -> Tensor<
+  Scalar
+> {
+  precondition(
+    matrix.rank == 2 && matrix.shape[0] == matrix.shape[1] && matrix.shape[0] >= 1,
+    "symmetricEigenvalues needs a square [n, n] matrix, got shape \(matrix.shape)")
+  let n = matrix.shape[0]
+  var a = matrix
+  var values = Tensor<Scalar>(zeros: [n])
+  let info = a.withMutableBase { ap in
+    values.withMutableBase { vp in
+      Scalar.symmetricEigen(n: n, a: ap, eigenvalues: vp, vectors: false)
+    }
+  }
+  guard info == 0 else {
+    throw MatrixFreeError.lapackFailure(
+      routine: "\(Scalar.self == Float.self ? "s" : "d")syevd", info: info)
+  }
+  return values
+}
+
 /// The dense `n x n` matrix of an operator, assembled from its products with blocks of the
 /// identity.
 ///

@@ -23,7 +23,12 @@ public enum EigenMethod: String, Codable, Sendable {
 /// Equivalents: hessian-eigenthings `EigenResult(eigenvalues, eigenvectors, residuals,
 /// iterations, converged)`; PyHessian `eigenvalues()` returns only values and vectors.
 public struct EigenResult<Scalar: TensorScalar>: Sendable {
-  /// The eigenvalues, in the order documented for ``which`` (``SpectrumEnd``).
+  /// The eigenvalues, in the order documented for ``which`` (``SpectrumEnd``): the one rule
+  /// for every eigenvalue result is "nearest the searched end first" (descending for
+  /// ``SpectrumEnd/largest``, ascending for ``SpectrumEnd/smallest``, by decreasing magnitude
+  /// for ``SpectrumEnd/largestMagnitude``), and ascending for a whole spectrum
+  /// (``SpectrumEnd/bothEnds``, ``symmetricEigendecomposition(of:)``,
+  /// ``symmetricEigenvalues(of:)``), as NumPy's `eigh` and SciPy's `eigsh` return them.
   public var eigenvalues: [Double]
   /// The unit eigenvectors as rows, shape `[count, n]`; row `i` belongs to `eigenvalues[i]`.
   /// The sign is fixed so that the entry of largest magnitude is positive.
@@ -55,6 +60,9 @@ public struct EigenResult<Scalar: TensorScalar>: Sendable {
   public var method: EigenMethod
   /// The block size (vectors per product) of the iteration.
   public var blockSize: Int
+  /// The seed of the random start, when the solver was called with `seed:` rather than a
+  /// generator (nil otherwise).
+  public var seed: UInt64? = nil
   /// What the deflation check established (``MissCheck``); nil when no check ran (power
   /// iteration, which gives no such guarantee, or Lanczos with ``MissCheck/off``).
   public var missCheck: MissCheckReport? = nil
@@ -77,7 +85,7 @@ public struct EigenResult<Scalar: TensorScalar>: Sendable {
 extension EigenResult: Codable {
   enum CodingKeys: String, CodingKey {
     case eigenvalues, eigenvectors, residuals, converged, matvecCount, iterations, restarts
-    case which, tolerance, method, blockSize, missCheck, residualFloor
+    case which, tolerance, method, blockSize, missCheck, residualFloor, seed
   }
 
   /// Decodes a result written by ``encode(to:)``.
@@ -88,6 +96,7 @@ extension EigenResult: Codable {
     residuals = try c.decode([Double].self, forKey: .residuals)
     converged = try c.decode([Bool].self, forKey: .converged)
     residualFloor = try c.decodeIfPresent(Double.self, forKey: .residualFloor) ?? 0
+    seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
     matvecCount = try c.decode(Int.self, forKey: .matvecCount)
     iterations = try c.decode(Int.self, forKey: .iterations)
     restarts = try c.decode(Int.self, forKey: .restarts)
@@ -106,6 +115,7 @@ extension EigenResult: Codable {
     try c.encode(residuals, forKey: .residuals)
     try c.encode(converged, forKey: .converged)
     try c.encode(residualFloor, forKey: .residualFloor)
+    try c.encodeIfPresent(seed, forKey: .seed)
     try c.encode(matvecCount, forKey: .matvecCount)
     try c.encode(iterations, forKey: .iterations)
     try c.encode(restarts, forKey: .restarts)
