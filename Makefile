@@ -1,18 +1,18 @@
 # HessianKit: `make demo` (install what is missing, build, run the main job) and `make test`.
 
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev zlib1g-dev
 
 .PHONY: deps build test demo bench fixtures clean
 
-# OpenBLAS and LAPACKE are the only native dependencies (Debian packages).
+# OpenBLAS, LAPACKE and zlib are the only native dependencies (Debian packages).
 deps:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	else \
-	  echo "HessianKit needs OpenBLAS and LAPACKE. Run:"; \
+	  echo "HessianKit needs OpenBLAS, LAPACKE and zlib. Run:"; \
 	  echo "  sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; \
 	  exit 1; \
 	fi

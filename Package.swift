@@ -39,7 +39,7 @@ let package = Package(
     .target(
       name: "HessianAnalysis",
       dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
-    .target(name: "TensorIO", dependencies: ["TensorCore"]),
+    .target(name: "TensorIO", dependencies: ["TensorCore", "CZlib"]),
     .target(name: "Plots"),
     .target(
       name: "HessianKit",
@@ -65,6 +65,7 @@ let package = Package(
       name: "CHessianBLAS",
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "_TestSupport",
       dependencies: ["TensorCore", "Autodiff", "MatrixFree"]),
@@ -76,7 +77,8 @@ let package = Package(
       name: "NeuralNetworksTests",
       dependencies: ["NeuralNetworks", "Autodiff", "TensorCore", "TensorIO", "_TestSupport"]),
     .testTarget(name: "MatrixFreeTests", dependencies: ["MatrixFree", "TensorCore", "_TestSupport"]),
-    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TensorCore", "_TestSupport"]),
+    .testTarget(
+      name: "TensorIOTests", dependencies: ["TensorIO", "TensorCore", "CZlib", "_TestSupport"]),
     .testTarget(
       name: "HessianAnalysisTests",
       dependencies: [

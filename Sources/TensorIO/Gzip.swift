@@ -1,4 +1,5 @@
-// gzip (RFC 1952): the compression of MNIST's `.gz` downloads.
+// gzip (RFC 1952): the compression of MNIST's `.gz` downloads. The framing is parsed here, to
+// name the byte at fault; the DEFLATE data and the CRC-32 go to zlib (Zlib.swift).
 //
 // A gzip file is one or more members, each a 10-byte header (magic 1f 8b, method 8, flags,
 // modification time, extra flags, OS), the optional extra field, file name, comment and header
@@ -45,8 +46,8 @@ enum Gzip {
     }
     let data: Data
     let consumed: Int
-    do throws(InflateError) {
-      (data, consumed) = try Inflate.decompress(
+    do throws(Zlib.Failure) {
+      (data, consumed) = try Zlib.inflateRaw(
         stream, capacity: min(hint, stream.count &* 1032 &+ 1024))
     } catch {
       throw TensorIOError.malformedData(
@@ -61,7 +62,7 @@ enum Gzip {
     }
     let recordedCRC = UInt32(
       littleEndian: file.loadUnaligned(fromByteOffset: trailer, as: UInt32.self))
-    let computedCRC = data.withUnsafeBytes { CRC32.checksum($0) }
+    let computedCRC = data.withUnsafeBytes { Zlib.crc32($0) }
     guard recordedCRC == computedCRC else {
       throw TensorIOError.checksumMismatch(
         path: path, key: nil, offset: trailer, what: "CRC-32 of the decompressed data",
@@ -128,7 +129,7 @@ enum Gzip {
       try need(end + 2, "the gzip header CRC-16 at byte \(end)")
       let recorded = UInt32(file[end]) | UInt32(file[end + 1]) << 8
       let computed =
-        CRC32.checksum(UnsafeRawBufferPointer(rebasing: file[start..<end])) & 0xFFFF
+        Zlib.crc32(UnsafeRawBufferPointer(rebasing: file[start..<end])) & 0xFFFF
       guard recorded == computed else {
         throw TensorIOError.checksumMismatch(
           path: path, key: nil, offset: end, what: "gzip header CRC-16", recorded: recorded,

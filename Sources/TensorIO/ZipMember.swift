@@ -81,11 +81,11 @@ extension ZipDirectory {
           + " deflated bytes can hold")
     }
     let data: Data
-    do throws(InflateError) {
+    do throws(Zlib.Failure) {
       // Allocate the recorded size only up to what the data plausibly hold: a corrupt size
       // must not become a huge allocation. The buffer grows if the data really are larger.
       let capacity = min(entry.uncompressedSize, max(4 * entry.compressedSize, 1 << 24))
-      data = try Inflate.decompress(stored, capacity: capacity, limit: entry.uncompressedSize).data
+      data = try Zlib.inflateRaw(stored, capacity: capacity, limit: entry.uncompressedSize).data
     } catch {
       throw TensorIOError.malformedData(
         path: path, key: entry.key, offset: dataStart + error.offset,
@@ -103,7 +103,7 @@ extension ZipDirectory {
   private static func checkCRC(of data: UnsafeRawBufferPointer, _ entry: ZipEntry, path: String)
     throws
   {
-    let computed = CRC32.checksum(data)
+    let computed = Zlib.crc32(data)
     guard computed == entry.crc32 else {
       throw TensorIOError.checksumMismatch(
         path: path, key: entry.key, offset: entry.directoryOffset + 16, what: "CRC-32",

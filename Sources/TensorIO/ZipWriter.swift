@@ -13,9 +13,7 @@ struct ZipWriterMember {
   var size: Int { parts.reduce(0) { $0 + $1.count } }
 
   var crc32: UInt32 {
-    var crc = CRC32()
-    for part in parts { part.withUnsafeBytes { crc.update($0) } }
-    return crc.checksum
+    parts.reduce(0) { crc, part in part.withUnsafeBytes { Zlib.crc32($0, continuing: crc) } }
   }
 
   /// The name's bytes: ASCII, or UTF-8 with flag bit 11 set, as zipfile encodes names.

@@ -1,6 +1,7 @@
 // IDX: every element type from bytes Python wrote, plain and gzip-compressed files, and every
 // malformed header or size.
 
+import CZlib
 import Foundation
 import Testing
 
@@ -32,12 +33,23 @@ enum MNISTFixtures {
   //   + struct.pack(">I", 3) + bytes([5, 0, 4]), mtime=0))
   static let labelsGz = base64Block("H4sIAAAAAAACA2Ng4GBkYGBgZmVgAQB2uuYPCwAAAA==")
 
-  /// A gzip file of one member holding `bytes` in stored DEFLATE blocks.
+  /// A gzip file of one member holding `bytes` in stored DEFLATE blocks (RFC 1951 3.2.4: a
+  /// header byte with BFINAL and BTYPE 00, then LEN and its complement, then the bytes), its
+  /// CRC-32 from zlib.
   static func gzipStored(_ bytes: [UInt8]) -> Data {
-    var writer = BitWriter()
-    DeflateEncoder.storedBlock(bytes[...], final: true, to: &writer)
-    let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
-    var file: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255] + writer.finish()
+    var file: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255]
+    var start = 0
+    repeat {
+      let end = min(start + 65_535, bytes.count)
+      let length = UInt16(end - start)
+      file.append(end == bytes.count ? 1 : 0)
+      file += [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
+      file += bytes[start..<end]
+      start = end
+    } while start < bytes.count
+    let crc = bytes.withUnsafeBufferPointer {
+      UInt32(CZlib.crc32(0, $0.baseAddress, UInt32($0.count)))
+    }
     for value in [crc, UInt32(bytes.count)] { file += littleEndianBytes([value]) }
     return Data(file)
   }
