@@ -23,6 +23,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -41,6 +42,12 @@ let package = Package(
       dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
     .target(name: "TensorIO", dependencies: ["TensorCore", "CZlib"]),
     .target(name: "Plots"),
+    // ONNX's protobuf IR, generated once by Scripts/generate_onnx_proto.sh (the ONNX importer's
+    // decoding layer).
+    .target(
+      name: "ONNXProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["README.md"]),
     .target(
       name: "HessianKit",
       dependencies: [
@@ -85,6 +92,7 @@ let package = Package(
         "HessianAnalysis", "MatrixFree", "NeuralNetworks", "Autodiff", "TensorCore", "_TestSupport",
       ]),
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+    .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
     // Imports only the umbrella module, as a package that depends on the product does.
     .testTarget(name: "HessianKitTests", dependencies: ["HessianKit"]),
     .testTarget(
