@@ -21,6 +21,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/venv.sh
 source bench/venv.sh
+# shellcheck source=bench/openblas-core.sh
+source bench/openblas-core.sh
 
 out=bench/out
 mkdir -p "$out"
@@ -49,7 +51,7 @@ case "$weights" in
 esac
 
 echo "== HessianKit: $tasks" >&2
-swift run -c release --skip-build hessian-bench "${data_args[@]}" --seed "$seed" --tasks "$tasks" \
+"${hessian_bench_env[@]}" swift run -c release --skip-build hessian-bench "${data_args[@]}" --seed "$seed" --tasks "$tasks" \
   > "$run/ours-analysis.raw"
 echo "== PyTorch: $methods" >&2
 "$HESSIANKIT_PYTHON" bench/pytorch_analysis_bench.py "${data_args[@]}" --seed "$seed" \

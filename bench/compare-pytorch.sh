@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/venv.sh
 source bench/venv.sh   # sets HESSIANKIT_PYTHON, creating the venv if missing
+# shellcheck source=bench/openblas-core.sh
+source bench/openblas-core.sh
 
 out=bench/out
 mkdir -p "$out"
@@ -28,7 +30,7 @@ echo "== building hessian-bench (release)" >&2
 swift build -c release --product hessian-bench >&2
 
 echo "== HessianKit (hessian-bench)" >&2
-swift run -c release --skip-build hessian-bench "${data_args[@]}" ${repeat_args[@]+"${repeat_args[@]}"} > "$out/ours.raw"
+"${hessian_bench_env[@]}" swift run -c release --skip-build hessian-bench "${data_args[@]}" ${repeat_args[@]+"${repeat_args[@]}"} > "$out/ours.raw"
 
 echo "== PyTorch (bench/pytorch_bench.py)" >&2
 "$HESSIANKIT_PYTHON" bench/pytorch_bench.py "${data_args[@]}" ${repeat_args[@]+"${repeat_args[@]}"} > "$out/pytorch.raw"

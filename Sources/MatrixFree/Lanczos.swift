@@ -24,8 +24,8 @@ import TensorCore
 /// have converged: every one must satisfy `||B s|| <= max(tolerance |theta|, 64 ulp ||A||)`.
 /// Converged is not yet done: a small residual proves that a pair is an eigenpair, not that
 /// no eigenvalue nearer the wanted end was skipped, which happens when the random start is
-/// nearly orthogonal to its eigenvector. So (``MissCheck``) no test may stop before
-/// `max(2 wanted + 1, 20)` products, and a converged iteration is followed by a deflation check:
+/// nearly orthogonal to its eigenvector. So (``MissCheck``) a converged iteration is followed by
+/// a deflation check:
 /// Lanczos steps from a fresh random start orthogonal to the Ritz vectors found. If the check
 /// shows a Ritz value beyond the k-th reported one, the iteration starts again from the wanted
 /// Ritz vectors (the new one among them) and checks again when they have converged; if not, the
@@ -193,7 +193,11 @@ public func eigenpairs<Operator: LinearOperator>(
         continue
       }
     }
-    if engine.pending == 0 { break }
+    if engine.pending == 0 {
+      // The basis spans R^n: the Ritz values are the spectrum, nothing can be missed.
+      audit.exhausted()
+      break
+    }
     if engine.matvecCount + engine.pending > maxMatvecs { break }
     if engine.applied + engine.pending > maxBasis {
       let keep = Swift.min(wanted + (maxBasis - wanted) / 2, maxBasis - blockSize)

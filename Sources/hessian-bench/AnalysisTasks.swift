@@ -29,7 +29,8 @@
 //                       median of 3 replaying them, and the median of 2 without the cache
 //                       (products_<hessian|ggn>_<first|replay|uncached>_s)
 //
-// Measured on the benchmark problem (seed 0): top1 16 HVPs, top5 22 (seeds 1, 2: 25, 22),
+// Measured on the benchmark problem (seed 0), before the deflation check (today's top5-off):
+// top1 16 HVPs, top5 22 (seeds 1, 2: 25, 22),
 // top5-b4 48, top5-b5 50, top5-b8 72. Trace: Hutchinson after 640 probes 17.06 +- 0.574 (one
 // probe's standard deviation 14.5), Hutch++ r = 10 after 644 HVPs 16.57 +- 0.484 (12.1 on the
 // deflated operator), so 1% standard error needs about 7,400 HVPs with Hutchinson and 5,200

