@@ -25,12 +25,11 @@ import TensorCore
 /// Converged is not yet done: a small residual proves that a pair is an eigenpair, not that
 /// no eigenvalue nearer the wanted end was skipped, which happens when the random start is
 /// nearly orthogonal to its eigenvector. So (``MissCheck``) a converged iteration is followed by
-/// a deflation check:
-/// Lanczos steps from a fresh random start orthogonal to the Ritz vectors found. If the check
-/// shows a Ritz value beyond the k-th reported one, the iteration starts again from the wanted
-/// Ritz vectors (the new one among them) and checks again when they have converged; if not, the
-/// result is ``EigenResult/verified``. When the basis
-/// reaches `basisSize` vectors it is compressed to the Ritz vectors nearest the wanted end(s)
+/// a deflation check: Lanczos steps from a fresh random start orthogonal to the Ritz vectors
+/// found. If the check shows a Ritz value beyond the k-th reported one, the iteration starts
+/// again from the wanted Ritz vectors (the new one among them) and checks again when they have
+/// converged; if not, the result is ``EigenResult/verified``. When the basis reaches
+/// `basisSize` vectors it is compressed to the Ritz vectors nearest the wanted end(s)
 /// (thick restart, Wu & Simon 2000; equivalent to Krylov-Schur, Stewart 2001), so
 /// memory stays bounded whatever the number of steps. At the end, the products `A Y` of the
 /// `k` returned unit vectors give the reported Rayleigh quotients, TRUE residuals
@@ -93,9 +92,9 @@ import TensorCore
 /// - Precondition: `1 <= count`, wanted `< n`; `1 <= blockSize <= n`; `tolerance > 0`;
 ///   `maxMatvecs` at least `b * ceil(wanted / b)`; `basisSize == n` or at least
 ///   `wanted + 2 b`.
-/// - Complexity: `maxMatvecs` products at most; the check adds
-///   `max(10, ceil(s / 2))` block products after a convergence that took `s` steps; `O(basisSize n)` flops per vector for the
-///   reorthogonalization (GEMMs), `O(basisSize^3)` per step for `H`; memory
+/// - Complexity: `maxMatvecs` products at most; the check adds `max(10, ceil(s / 2))` block
+///   products after a convergence that took `s` steps; `O(basisSize n)` flops per vector for
+///   the reorthogonalization (GEMMs), `O(basisSize^3)` per step for `H`; memory
 ///   `(2 basisSize + 2 b) n` scalars plus the returned `count x n` vectors and products.
 ///
 /// Equivalents: `scipy.sparse.linalg.eigsh(A, k, which='LA'|'SA'|'LM'|'BE', tol, v0, ncv)`
