@@ -120,3 +120,16 @@ public func parallelForChunks(
 /// The number of chunks ``parallelForChunks(_:_:)`` uses for `count` items.
 @inlinable
 public func accumulationChunkCount(_ count: Int) -> Int { Swift.min(count, accumulationChunks) }
+
+extension Parallelism {
+  /// The name of the kernel set OpenBLAS chose for this CPU (`openblas_get_corename()`, for
+  /// example `"SkylakeX"`, `"Haswell"` or the generic `"Prescott"`); nil with Accelerate.
+  public static var blasCoreName: String? {
+    #if canImport(Accelerate)
+      return nil
+    #else
+      guard let name = openblas_get_corename() else { return nil }
+      return String(cString: name)
+    #endif
+  }
+}

@@ -33,4 +33,11 @@ struct Hessian: ParsableCommand {
       Eigen.self, Trace.self, Diag.self, Density.self, Landscape.self, Dense.self, HVP.self,
       InputHessian.self, Report.self,
     ])
+
+  /// Parses the arguments and runs the subcommand, after making sure OpenBLAS uses the
+  /// kernels this CPU can run (BLASCore.swift).
+  static func main() {
+    BLASCore.runAgainWithNativeKernelsIfNeeded()
+    main(nil)
+  }
 }
