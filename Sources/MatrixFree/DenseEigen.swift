@@ -25,21 +25,7 @@ import TensorCore
 public func symmetricEigendecomposition<Scalar: TensorScalar>(
   of matrix: Tensor<Scalar>
 ) throws -> (eigenvalues: Tensor<Scalar>, eigenvectors: Tensor<Scalar>) {
-  precondition(
-    matrix.rank == 2 && matrix.shape[0] == matrix.shape[1] && matrix.shape[0] >= 1,
-    "symmetricEigendecomposition needs a square [n, n] matrix, got shape \(matrix.shape)")
-  let n = matrix.shape[0]
-  var a = matrix
-  var values = Tensor<Scalar>(zeros: [n])
-  let info = a.withMutableBase { ap in
-    values.withMutableBase { vp in
-      Scalar.symmetricEigen(n: n, a: ap, eigenvalues: vp, vectors: true)
-    }
-  }
-  guard info == 0 else {
-    throw MatrixFreeError.lapackFailure(
-      routine: "\(Scalar.self == Float.self ? "s" : "d")syevd", info: info)
-  }
+  let (values, a) = try syevd(matrix, vectors: true, caller: "symmetricEigendecomposition")
   // LAPACK leaves the eigenvectors as columns of the row-major a.
   return (values, a.transposed())
 }
@@ -61,22 +47,30 @@ public func symmetricEigendecomposition<Scalar: TensorScalar>(
 public func symmetricEigenvalues<Scalar: TensorScalar>(of matrix: Tensor<Scalar>) throws -> Tensor<
   Scalar
 > {
+  try syevd(matrix, vectors: false, caller: "symmetricEigenvalues").eigenvalues
+}
+
+/// LAPACK `?syevd` on a copy of the square `matrix`: the eigenvalues (ascending) and the
+/// overwritten copy, whose columns are the eigenvectors when `vectors` is true.
+private func syevd<Scalar: TensorScalar>(
+  _ matrix: Tensor<Scalar>, vectors: Bool, caller: String
+) throws -> (eigenvalues: Tensor<Scalar>, columns: Tensor<Scalar>) {
   precondition(
     matrix.rank == 2 && matrix.shape[0] == matrix.shape[1] && matrix.shape[0] >= 1,
-    "symmetricEigenvalues needs a square [n, n] matrix, got shape \(matrix.shape)")
+    "\(caller) needs a square [n, n] matrix, got shape \(matrix.shape)")
   let n = matrix.shape[0]
   var a = matrix
   var values = Tensor<Scalar>(zeros: [n])
   let info = a.withMutableBase { ap in
     values.withMutableBase { vp in
-      Scalar.symmetricEigen(n: n, a: ap, eigenvalues: vp, vectors: false)
+      Scalar.symmetricEigen(n: n, a: ap, eigenvalues: vp, vectors: vectors)
     }
   }
   guard info == 0 else {
     throw MatrixFreeError.lapackFailure(
       routine: "\(Scalar.self == Float.self ? "s" : "d")syevd", info: info)
   }
-  return values
+  return (values, a)
 }
 
 /// The dense `n x n` matrix of an operator, assembled from its products with blocks of the

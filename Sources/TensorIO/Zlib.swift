@@ -30,7 +30,8 @@ enum Zlib {
     guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
     else { throw Failure(offset: 0, reason: "zlib could not start (out of memory)") }
     defer { inflateEnd(&stream) }
-    var output = [UInt8](repeating: 0, count: Swift.max(Swift.min(capacity, limit), 1))
+    // Decompressed in place into the Data returned (truncated, not copied, at the end).
+    var output = Data(count: Swift.max(Swift.min(capacity, limit), 1))
     var produced = 0
     var consumed = 0
     let total = input.count
@@ -40,8 +41,7 @@ enum Zlib {
           throw Failure(
             offset: consumed, reason: "the data decompress to more than the expected \(limit) bytes")
         }
-        let grown = output.count > limit / 2 ? limit : output.count * 2
-        output.append(contentsOf: repeatElement(0, count: grown - output.count))
+        output.count = output.count > limit / 2 ? limit : output.count * 2
       }
       let chunkIn = Swift.min(total - consumed, Int(UInt32.max))
       let chunkOut = Swift.min(output.count - produced, Int(UInt32.max))
@@ -57,7 +57,8 @@ enum Zlib {
       produced += chunkOut - Int(stream.avail_out)
       switch status {
       case Z_STREAM_END:
-        return (Data(output[0..<produced]), consumed)
+        output.count = produced
+        return (output, consumed)
       case Z_OK:
         continue
       case Z_BUF_ERROR where consumed == total:
