@@ -35,9 +35,11 @@ demo: deps
 bench: deps
 	bash bench/compare-pytorch.sh
 
-# Regenerates Tests/Fixtures from PyTorch (needs the Python venv; never needed by the tests).
+# Regenerates Tests/Fixtures (and its onnx/ exports) from PyTorch (needs the Python venv; never
+# needed by the tests).
 fixtures:
 	. bench/venv.sh && "$$HESSIANKIT_PYTHON" Scripts/generate_fixtures.py
+	. bench/venv.sh && "$$HESSIANKIT_PYTHON" Scripts/generate_onnx_fixtures.py
 
 clean:
 	$(SWIFT) package clean

@@ -48,11 +48,18 @@ let package = Package(
       name: "ONNXProto",
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["README.md"]),
+    // ONNX graphs from PyTorch's exporters as networks of the same Model type.
+    .target(
+      name: "ONNXImport",
+      dependencies: [
+        "TensorCore", "Autodiff", "NeuralNetworks", "ONNXProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
     .target(
       name: "HessianKit",
       dependencies: [
         "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
-        "Plots",
+        "ONNXImport", "Plots",
       ]),
     .executableTarget(
       name: "hessian-cli",
@@ -93,6 +100,12 @@ let package = Package(
       ]),
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
     .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
+    .testTarget(
+      name: "ONNXImportTests",
+      dependencies: [
+        "ONNXImport", "ONNXProto", "HessianAnalysis", "NeuralNetworks", "Autodiff", "TensorCore",
+        "TensorIO", "_TestSupport",
+      ]),
     // Imports only the umbrella module, as a package that depends on the product does.
     .testTarget(name: "HessianKitTests", dependencies: ["HessianKit"]),
     .testTarget(

@@ -7,13 +7,13 @@
 #    or: bench/venv.sh          (prints the interpreter path)
 set -euo pipefail
 venv="${HESSIANKIT_VENV:-$HOME/.cache/hessiankit/venv}"
-stamp="$venv/.hessiankit-ready-v1"
+stamp="$venv/.hessiankit-ready-v2"
 if [ ! -f "$stamp" ]; then
   echo "creating the Python environment in $venv (PyTorch from PyPI, several GB; once)" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip >&2
   "$venv/bin/pip" install --quiet \
-    "torch>=2.2" numpy scipy safetensors \
+    "torch>=2.2" numpy scipy safetensors onnx onnxscript \
     pyhessian==0.1 curvlinops-for-pytorch hessian-eigenthings >&2
   touch "$stamp"
 fi

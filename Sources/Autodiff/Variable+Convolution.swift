@@ -28,6 +28,41 @@ extension Variable {
     }
   }
 
+  /// Transposed 2-D convolution of `self` `[N, C, H, W]` with `weight` `[C, O, kh, kw]`
+  /// (PyTorch `F.conv_transpose2d(x, weight, stride=, padding=, output_padding=, dilation=)`,
+  /// groups 1, no bias): the adjoint of ``conv2D(_:bias:geometry:)`` with the same geometry, whose
+  /// output has `(H - 1) s - 2 p + d (k - 1) + output_padding + 1` rows (and likewise columns).
+  ///
+  /// Bilinear in (input, weight): the pullback is a convolution of the adjoint with the weight
+  /// (input) and a weight adjoint with the input and the adjoint swapped (weight), each written in
+  /// `Dual` operations so that its own tangent is exact.
+  ///
+  /// - Precondition: `outputPadding` is below the stride or dilation along each axis.
+  @inlinable
+  public func convTransposed2D(
+    _ weight: Variable, geometry g: Convolution2DGeometry, outputPadding: (Int, Int) = (0, 0)
+  ) -> Variable {
+    precondition(
+      shape.count == 4 && weight.shape.count == 4 && weight.shape[0] == shape[1],
+      "convTransposed2D: input \(shape) and weight \(weight.shape) do not fit")
+    let (x, w) = (dual, weight.dual)
+    let (needX, needW) = (isDifferentiable, weight.isDifferentiable)
+    let height =
+      (shape[2] - 1) * g.strideHeight - 2 * g.paddingHeight
+      + g.dilationHeight * (g.kernelHeight - 1) + outputPadding.0 + 1
+    let width =
+      (shape[3] - 1) * g.strideWidth - 2 * g.paddingWidth + g.dilationWidth * (g.kernelWidth - 1)
+      + outputPadding.1 + 1
+    let outputShape = [shape[0], weight.shape[1], height, width]
+    let y = Dual.conv2DInputAdjoint(x, weight: w, inputShape: outputShape, geometry: g)
+    return Variable.record(y, from: [self, weight]) { gy in
+      [
+        needX ? Dual.conv2D(gy, w, geometry: g) : nil,
+        needW ? Dual.conv2DWeightAdjoint(x, input: gy, weightShape: w.shape, geometry: g) : nil,
+      ]
+    }
+  }
+
   /// Max pooling over the last two axes (PyTorch `F.max_pool2d`, `ceil_mode=False`). The
   /// derivative routes through each window's maximum (the first one on ties); the second
   /// derivative is zero.

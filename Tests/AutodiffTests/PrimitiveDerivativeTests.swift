@@ -95,6 +95,22 @@ let primitiveCases: [PrimitiveCase] = [
   PrimitiveCase(name: "conv2d 1x1 stride 2", shapes: [[2, 3, 5, 5], [2, 3, 1, 1]]) {
     $0[0].conv2D($0[1], geometry: Convolution2DGeometry(kernel: 1, stride: 2))
   },
+  PrimitiveCase(name: "conv transpose (stride, padding, output padding)", shapes: [[2, 3, 4, 3], [3, 2, 3, 4]]) {
+    $0[0].convTransposed2D(
+      $0[1],
+      geometry: Convolution2DGeometry(
+        kernelHeight: 3, kernelWidth: 4, strideHeight: 2, strideWidth: 3, paddingHeight: 1,
+        paddingWidth: 1),
+      outputPadding: (1, 2))
+  },
+  PrimitiveCase(name: "conv transpose dilated", shapes: [[1, 2, 3, 3], [2, 3, 2, 2]]) {
+    $0[0].convTransposed2D($0[1], geometry: Convolution2DGeometry(kernel: 2, dilation: 2))
+  },
+  PrimitiveCase(name: "selecting (broadcast)", shapes: [[3, 4], [4]]) {
+    Variable.selecting(
+      Tensor(shape: [3, 4], scalars: [1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0]), $0[0] * $0[0],
+      $0[1].exp())
+  },
   PrimitiveCase(name: "channel affine", shapes: [[2, 3, 4, 2], [3], [3]]) {
     $0[0].channelAffine(scale: $0[1], shift: $0[2])
   },
