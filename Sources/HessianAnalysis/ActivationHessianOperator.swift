@@ -79,16 +79,14 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
     self.method = method
     self.scope = CurvatureScope(.activation, name: layer)
     let constants = model.parameters.values
-    let reduction = loss.reduction
+    let dataSetLoss = try DataSetLoss(model: model, loss: loss, data: data)
     self.objective = Objective(
       points: activations, termCount: data.batchCount,
       cache: .forOperator(checked: checkDeterminism, method: method)
     ) { t, a in
-      let batch = try data.batch(t)
       let observer = ActivationObserver<Scalar>(replacing: layer, with: a[t])
-      let output = model.output(
-        for: Variable(batch.inputs), parameters: constants.map { Variable($0) }, observer: observer)
-      return loss(output, batch.targets).weighted(data.weight(ofBatch: t, reduction: reduction))
+      return try dataSetLoss.term(
+        t, parameters: constants.map { Variable($0) }, observer: observer)
     }
     if checkDeterminism { try objective.checkDeterminism(mode: model.mode) }
   }

@@ -136,11 +136,42 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     }
   }
 
-  /// The weight of batch `index` in the data-set loss: `n_b / N` for mean reduction, 1 for sum.
+  /// The weight of batch `index` in the data-set loss when every sample counts once: `n_b / N`
+  /// for mean reduction, 1 for sum. ``batchWeights(for:)`` also counts ignored labels and
+  /// per-position labels.
   public func weight(ofBatch index: Int, reduction: Reduction) -> Double {
     switch reduction {
     case .mean: Double(batchSizes[index]) / Double(count)
     case .sum: 1
     }
+  }
+
+  /// Each batch's weight in the data-set loss of `loss`: for mean reduction the batch's share
+  /// of what the loss divides by over the whole set (samples; for cross-entropy the labeled
+  /// positions, such as the tokens of a language model that are not `ignore_index`), 1 for sum
+  /// reduction. The data-set loss is then the loss of all samples (or tokens) at once, as
+  /// PyTorch computes it on one batch holding them all.
+  ///
+  /// A closure-backed data set counts samples: its batches are not loaded for this.
+  ///
+  /// - Throws: ``HessianAnalysisError/noLabeledPositions`` when every label is ignored.
+  /// - Complexity: one pass over the targets.
+  public func batchWeights(for loss: LossFunction) throws -> [Double] {
+    guard loss.reduction == .mean else { return batchSizes.map { _ in 1 } }
+    let counts: [Int]
+    switch storage {
+    case let .tensors(_, targets, batchSize):
+      counts = batchSizes.indices.map { b in
+        let start = b * batchSize
+        let range = start..<start + batchSizes[b]
+        return loss.normalizationCount(
+          range.count == targets.count ? targets : targets.slice(range))
+      }
+    case let .batches(batches): counts = batches.map { loss.normalizationCount($0.targets) }
+    case .closure: counts = batchSizes
+    }
+    let total = counts.reduce(0, +)
+    guard total > 0 else { throw HessianAnalysisError.noLabeledPositions }
+    return counts.map { Double($0) / Double(total) }
   }
 }

@@ -52,6 +52,8 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
   public let loss: LossFunction
   /// The data set.
   public let data: DataSet<Scalar>
+  /// Each batch's weight in the data-set loss (``DataSet/batchWeights(for:)``).
+  let weights: [Double]
   /// The differentiated parameters, offsets in this operator's vectors.
   public let segments: [VectorSegment]
   /// Exact or finite-difference JVPs.
@@ -78,10 +80,12 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
     parameters selection: ParameterSelection = .all, method: DifferentiationMethod = .exact,
     checkDeterminism: Bool = true, primalCacheLimit: Int? = nil
   ) throws {
+    if case .modelOutput = loss { throw HessianAnalysisError.gaussNewtonWithoutLoss }
     let (indices, segments) = try selection.resolve(in: model.parameters)
     self.model = model
     self.loss = loss
     self.data = data
+    self.weights = try data.batchWeights(for: loss)
     self.segments = segments
     self.method = method
     self.indices = indices
@@ -128,8 +132,8 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
     let directions = layout.split(block)
     let values = model.parameters.values
     let points = indices.map { values[$0] }
-    var result = Tensor<Scalar>(zeros: block.shape)
-    for b in 0..<data.batchCount {
+    let result = try sumOverBatches(data.batchCount) {
+      b -> (value: Double, vector: Tensor<Scalar>?) in
       let batch = try data.batch(b)
       let outputs = { (selected: [Variable<Scalar>]) -> Variable<Scalar> in
         var variables = values.map { Variable($0) }
@@ -140,8 +144,7 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
         try jacobianProducts(
           at: points, directions: directions, block: block, tape: tape, outputs)
       }
-      let weight = data.weight(ofBatch: b, reduction: loss.reduction)
-      let cotangents = lossHessianProducts(z, jv) * Scalar(weight)
+      let cotangents = lossHessianProducts(z, jv, targets: batch.targets) * Scalar(weights[b])
       let back = withTape(term: 2 * b + 1) { tape in
         valueWithVectorJacobianProducts(
           at: points, cotangents: cotangents, tape: tape, in: outputs)
@@ -151,10 +154,10 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
         throw HessianAnalysisError.nonFinite(
           quantity: "Gauss-Newton product", batch: b, batchCount: data.batchCount)
       }
-      result += flat
+      return (0, flat)
     }
     counter.add(k)
-    return result
+    return result.vector ?? Tensor(zeros: block.shape)
   }
 
   /// The outputs `z` and `J v` for each direction (`[k] + z.shape`), exactly (with `tape`, if
@@ -188,19 +191,36 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
   }
 
   /// `H_loss u` for each `u` in `[k] + z.shape`, in closed form (see the type's documentation).
-  /// The targets do not enter: both losses' Hessians in `z` are independent of them.
-  func lossHessianProducts(_ z: Tensor<Scalar>, _ u: Tensor<Scalar>) -> Tensor<Scalar> {
+  /// The targets enter only through cross-entropy's ignored labels, whose positions have a zero
+  /// loss Hessian, and its count of labeled positions.
+  func lossHessianProducts(
+    _ z: Tensor<Scalar>, _ u: Tensor<Scalar>, targets: Targets<Scalar>
+  ) -> Tensor<Scalar> {
     switch loss {
     case .crossEntropy(let reduction):
-      precondition(z.rank == 2, "cross-entropy expects logits [N, C], got \(z.shape)")
+      // Softmax over the class axis 1 of z (axis 2 of the tangents u).
       let shifted = (z - z.max(alongAxes: [1])).exp()
       let p = shifted / shifted.sum(alongAxes: [1])
       let pu = p * u
-      let scale: Scalar = reduction == .mean ? 1 / Scalar(z.shape[0]) : 1
-      return (pu - p * pu.sum(alongAxes: [2])) * scale
+      let labels = targets.classLabels ?? []
+      let labeled = loss.normalizationCount(targets)
+      let scale: Scalar = reduction == .mean ? 1 / Scalar(Swift.max(labeled, 1)) : 1
+      var h = (pu - p * pu.sum(alongAxes: [2])) * scale
+      if labeled < labels.count {
+        // Ignored positions contribute nothing: zero their rows.
+        var positions = z.shape
+        positions[1] = 1
+        let mask = Tensor<Scalar>(
+          shape: positions,
+          scalars: labels.map { $0 == Targets<Scalar>.ignoreIndex ? 0 : 1 })
+        h = h * mask
+      }
+      return h
     case .meanSquaredError(let reduction):
       let scale: Scalar = reduction == .mean ? 2 / Scalar(z.count) : 2
       return u * scale
+    case .modelOutput:
+      preconditionFailure("the GGN needs a loss on the outputs (refused at construction)")
     }
   }
 }

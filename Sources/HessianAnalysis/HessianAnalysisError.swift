@@ -27,6 +27,12 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
   /// A direction of a loss landscape is zero (for example the gradient at a stationary
   /// point), so it cannot be normalized.
   case zeroDirection(label: String)
+  /// Every label of the data set is the ignore index (-100): a mean loss over no labeled
+  /// position is undefined.
+  case noLabeledPositions
+  /// The Gauss-Newton matrix needs a loss applied to the model's output; a model whose output
+  /// is the objective has none.
+  case gaussNewtonWithoutLoss
 
   /// What went wrong and what to do.
   public var description: String {
@@ -57,6 +63,12 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
       return "a dense Hessian of \(dimension) parameters (\(dimension) x \(dimension)) needs "
         + "\(bytes) bytes, more than the limit of \(limit) bytes; select fewer parameters, "
         + "raise memoryLimit, or use the matrix-free estimators"
+    case .gaussNewtonWithoutLoss:
+      return "the Gauss-Newton matrix needs a loss on the model's output (cross-entropy or "
+        + "MSE); a model whose output is the objective has no loss Hessian to use"
+    case .noLabeledPositions:
+      return "every label is the ignore index (-100): the mean cross-entropy over no labeled "
+        + "position is undefined"
     case let .zeroDirection(label):
       return "the \(label) direction is zero and cannot be normalized; choose another direction"
     }

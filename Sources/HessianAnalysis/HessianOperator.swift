@@ -127,7 +127,7 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
     self.segments = segments
     self.method = method
     self.scope = scope
-    self.objective = Self.objective(
+    self.objective = try Self.objective(
       model: model, loss: loss, data: data, indices: indices,
       cache: method == .exact ? cache : nil)
     if checkDeterminism { try objective.checkDeterminism(mode: model.mode) }
@@ -137,16 +137,14 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   static func objective(
     model: Model<Scalar>, loss: LossFunction, data: DataSet<Scalar>, indices: [Int],
     cache: PrimalCache? = nil
-  ) -> Objective<Scalar> {
+  ) throws -> Objective<Scalar> {
     let values = model.parameters.values
-    let reduction = loss.reduction
+    let dataSetLoss = try DataSetLoss(model: model, loss: loss, data: data)
     return Objective(points: indices.map { values[$0] }, termCount: data.batchCount, cache: cache) {
       t, selected in
       var variables = values.map { Variable($0) }
       for (i, v) in zip(indices, selected) { variables[i] = v }
-      let batch = try data.batch(t)
-      return model.loss(loss, inputs: batch.inputs, targets: batch.targets, parameters: variables)
-        .weighted(data.weight(ofBatch: t, reduction: reduction))
+      return try dataSetLoss.term(t, parameters: variables)
     }
   }
 

@@ -57,15 +57,13 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   /// `F(y)` at other points `y` (the loss landscape), summed in Double.
   func value(at y: [Tensor<Scalar>]) throws -> Double {
     let constants = y.map { Variable($0) }
-    var total = 0.0
-    for t in 0..<termCount {
+    return try sumOverBatches(termCount) { t -> (value: Double, vector: Tensor<Scalar>?) in
       let v = Double(try term(t, constants).value.scalar)
       guard v.isFinite else {
         throw HessianAnalysisError.nonFinite(quantity: "loss", batch: t, batchCount: termCount)
       }
-      total += v
-    }
-    return total
+      return (v, nil)
+    }.value
   }
 
   /// `F(y)` and its gradient at other points `y` (the landscape and finite differences use
@@ -74,9 +72,7 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   func valueWithGradient(
     at y: [Tensor<Scalar>], cached: Bool = false
   ) throws -> (value: Double, gradient: Tensor<Scalar>) {
-    var total = 0.0
-    var gradient = Tensor<Scalar>(zeros: [layout.dimension])
-    for t in 0..<termCount {
+    let r = try sumOverBatches(termCount) { t -> (value: Double, vector: Tensor<Scalar>?) in
       let r = try withTape(term: t, cached: cached) { tape in
         try Autodiff.valueWithGradient(at: y, tape: tape) { try term(t, $0) }
       }
@@ -85,10 +81,9 @@ struct Objective<Scalar: TensorScalar>: Sendable {
         throw HessianAnalysisError.nonFinite(
           quantity: r.value.isFinite ? "gradient" : "loss", batch: t, batchCount: termCount)
       }
-      total += Double(r.value)
-      gradient += flat
+      return (Double(r.value), flat)
     }
-    return (total, gradient)
+    return (r.value, r.vector ?? Tensor(zeros: [layout.dimension]))
   }
 
   /// The exact products `H X` for a block `[k, n]`, with `F(x)`: one forward-over-reverse pass
@@ -96,9 +91,7 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   func exactProducts(_ block: Tensor<Scalar>) throws -> (value: Double, products: Tensor<Scalar>) {
     let k = block.shape[0]
     let directions = layout.split(block)
-    var total = 0.0
-    var products = Tensor<Scalar>(zeros: block.shape)
-    for t in 0..<termCount {
+    let r = try sumOverBatches(termCount) { t -> (value: Double, vector: Tensor<Scalar>?) in
       let r = try withTape(term: t, cached: true) { tape in
         try hessianVectorProducts(at: points, along: directions, tape: tape) { try term(t, $0) }
       }
@@ -108,10 +101,9 @@ struct Objective<Scalar: TensorScalar>: Sendable {
           quantity: r.value.isFinite ? "Hessian-vector product" : "loss", batch: t,
           batchCount: termCount)
       }
-      total += Double(r.value)
-      products += flat
+      return (Double(r.value), flat)
     }
-    return (total, products)
+    return (r.value, r.vector ?? Tensor(zeros: block.shape))
   }
 
   /// Central differences of the gradient, `(g(x + h v) - g(x - h v)) / 2h` for each row `v`

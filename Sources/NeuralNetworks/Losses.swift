@@ -15,14 +15,25 @@ public enum Reduction: String, Sendable, Codable, CaseIterable {
 public enum Targets<Scalar: TensorScalar>: Sendable {
   /// Class indices, one per sample (cross-entropy).
   case classes([Int])
+  /// Class indices with a shape `[N, d1, ...]`, one per position of logits `[N, C, d1, ...]`
+  /// (token labels `[N, T]` for a language model), row-major; ``ignoreIndex`` marks positions
+  /// without a label.
+  case positionClasses(shape: [Int], labels: [Int])
   /// Target values with the outputs' shape (MSE).
   case values(Tensor<Scalar>)
+  /// No targets: the model's output is the objective (``LossFunction/modelOutput(_:)``).
+  case none(count: Int)
+
+  /// The label PyTorch's `cross_entropy` skips (`ignore_index=-100`).
+  public static var ignoreIndex: Int { -100 }
 
   /// The number of samples.
   public var count: Int {
     switch self {
     case .classes(let c): c.count
+    case .positionClasses(let shape, _): shape.first ?? 0
     case .values(let v): v.shape.first ?? 0
+    case .none(let n): n
     }
   }
 
@@ -30,30 +41,62 @@ public enum Targets<Scalar: TensorScalar>: Sendable {
   public func slice(_ range: Range<Int>) -> Targets {
     switch self {
     case .classes(let c): .classes(Array(c[range]))
+    case .positionClasses(let shape, let labels):
+      {
+        let per = shape.dropFirst().reduce(1, *)
+        return .positionClasses(
+          shape: [range.count] + shape.dropFirst(),
+          labels: Array(labels[range.lowerBound * per..<range.upperBound * per]))
+      }()
     case .values(let v): .values(v.slice(range, alongAxis: 0))
+    case .none: .none(count: range.count)
+    }
+  }
+
+  /// The labels as one flat list, for class targets of either shape; nil for other targets.
+  public var classLabels: [Int]? {
+    switch self {
+    case .classes(let c): c
+    case .positionClasses(_, let labels): labels
+    default: nil
     }
   }
 }
 
-/// The cross-entropy of `logits` `[N, C]` with class `labels` (PyTorch `F.cross_entropy`):
-/// `-log softmax(logits)[i, labels[i]]`, averaged or summed over the `N` samples.
+/// The cross-entropy of `logits` with class `labels` (PyTorch `F.cross_entropy`):
+/// `-log softmax(logits)[i, labels[i]]` over the class axis 1, averaged over the labeled
+/// positions or summed.
 ///
-/// - Precondition: every label is in `0..<C` and there is one label per sample.
+/// Logits are `[N, C]` with one label per sample, or `[N, C, d1, ...]` with one label per
+/// position (row-major over `[N, d1, ...]`; a language model's `[N, V, T]` after PyTorch's
+/// `logits.transpose(1, 2)`). A label equal to ``Targets/ignoreIndex`` (-100) contributes
+/// nothing, and the mean divides by the number of labeled positions, as PyTorch does.
+///
+/// - Precondition: one label per position, each in `0..<C` or the ignore index.
 public func crossEntropy<Scalar>(
   logits: Variable<Scalar>, labels: [Int], reduction: Reduction = .mean
 ) -> Variable<Scalar> {
-  precondition(logits.shape.count == 2, "cross-entropy expects logits [N, C], got \(logits.shape)")
-  let (n, c) = (logits.shape[0], logits.shape[1])
-  precondition(labels.count == n, "cross-entropy got \(labels.count) labels for \(n) samples")
-  var oneHot = Tensor<Scalar>(zeros: [n, c])
+  precondition(logits.shape.count >= 2, "cross-entropy expects logits [N, C, ...], got \(logits.shape)")
+  let c = logits.shape[1]
+  let rank = logits.shape.count
+  // Class axis last, positions as rows: [M, C].
+  let rows =
+    rank == 2
+    ? logits
+    : logits.permuted([0] + Array(2..<rank) + [1]).reshaped(to: [-1, c])
+  let m = rows.shape[0]
+  precondition(labels.count == m, "cross-entropy got \(labels.count) labels for \(m) positions")
+  var oneHot = Tensor<Scalar>(zeros: [m, c])
+  var labeled = 0
   oneHot.withUnsafeMutableBufferPointer { p in
-    for (i, label) in labels.enumerated() {
-      precondition(0 <= label && label < c, "label \(label) of sample \(i) is not in 0..<\(c)")
+    for (i, label) in labels.enumerated() where label != Targets<Scalar>.ignoreIndex {
+      precondition(0 <= label && label < c, "label \(label) of position \(i) is not in 0..<\(c)")
       p[i * c + label] = 1
+      labeled += 1
     }
   }
-  let total = -(logits.logSoftmax(alongAxis: 1) * oneHot).sum()
-  return reduction == .mean ? total / Scalar(n) : total
+  let total = -(rows.logSoftmax(alongAxis: 1) * oneHot).sum()
+  return reduction == .mean ? total / Scalar(labeled) : total
 }
 
 /// The squared error `(predictions - targets)^2`, averaged over every element or summed
@@ -74,6 +117,11 @@ public enum LossFunction: Sendable, Hashable, Codable {
   case crossEntropy(Reduction)
   /// ``meanSquaredError(predictions:targets:reduction:)`` with value targets.
   case meanSquaredError(Reduction)
+  /// The model's output is the objective: a scalar the graph computes itself (a model exported
+  /// with its loss, or seed 000's objective of a latent code). The reduction says how the
+  /// graph combines a batch's samples: a mean (batches weighted by their size over the total)
+  /// or a sum (weight 1).
+  case modelOutput(Reduction)
 
   /// The loss of `outputs` against `targets`.
   ///
@@ -82,21 +130,38 @@ public enum LossFunction: Sendable, Hashable, Codable {
     -> Variable<Scalar>
   {
     switch (self, targets) {
-    case (.crossEntropy(let r), .classes(let labels)):
+    case (.crossEntropy(let r), .classes(let labels)),
+      (.crossEntropy(let r), .positionClasses(_, let labels)):
       return NeuralNetworks.crossEntropy(logits: outputs, labels: labels, reduction: r)
     case (.meanSquaredError(let r), .values(let values)):
       return NeuralNetworks.meanSquaredError(predictions: outputs, targets: values, reduction: r)
-    case (.crossEntropy, .values):
-      preconditionFailure("cross-entropy needs class labels, got value targets")
-    case (.meanSquaredError, .classes):
-      preconditionFailure("mean squared error needs value targets, got class labels")
+    case (.modelOutput, _):
+      precondition(outputs.count == 1, "the model's output is not a scalar: \(outputs.shape)")
+      return outputs.shape.isEmpty ? outputs : outputs.reshaped(to: [])
+    case (.crossEntropy, _):
+      preconditionFailure("cross-entropy needs class labels")
+    case (.meanSquaredError, _):
+      preconditionFailure("mean squared error needs value targets")
     }
   }
 
   /// The reduction.
   public var reduction: Reduction {
     switch self {
-    case .crossEntropy(let r), .meanSquaredError(let r): r
+    case .crossEntropy(let r), .meanSquaredError(let r), .modelOutput(let r): r
+    }
+  }
+
+  /// What a mean-reduced loss divides by on these targets: the labeled positions for
+  /// cross-entropy (ignored labels excluded), the samples otherwise. Batches of a data set are
+  /// weighted by their share of the total, so that the data-set loss is the loss over all
+  /// samples (or tokens) at once.
+  public func normalizationCount<Scalar>(_ targets: Targets<Scalar>) -> Int {
+    switch (self, targets) {
+    case (.crossEntropy, _):
+      targets.classLabels.map { $0.reduce(0) { $1 == Targets<Scalar>.ignoreIndex ? $0 : $0 + 1 } }
+        ?? targets.count
+    default: targets.count
     }
   }
 }

@@ -39,6 +39,7 @@ struct FixtureCase: CustomStringConvertible, Sendable {
     switch loss {
     case .crossEntropy: return .classes(try labels.integers())
     case .meanSquaredError: return .values(labels.floatingPoint(as: S.self))
+    case .modelOutput: return .none(count: labels.shape.first ?? 0)
     }
   }
 }
