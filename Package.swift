@@ -65,6 +65,7 @@ let package = Package(
       name: "hessian-cli",
       dependencies: [
         "TensorCore", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO", "Plots",
+        "ONNXImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(

@@ -66,8 +66,11 @@ public struct ONNXGraph: Sendable {
   ///   input concerned.
   public init(contentsOf url: URL) throws {
     let data: Data
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw ONNXImportError(path: url.path, "no such file")
+    }
     do {
-      data = try Data(contentsOf: url)
+      data = try Data(contentsOf: url, options: .mappedIfSafe)
     } catch {
       throw ONNXImportError(path: url.path, "cannot be read (\(error.localizedDescription))")
     }

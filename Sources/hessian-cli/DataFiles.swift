@@ -21,7 +21,8 @@ enum DataFiles {
   /// (a name containing `idx`).
   /// `limit` reads only the first samples of image files (arrays are cut later).
   static func readInputs<Scalar>(
-    _ path: String, normalization: NormalizationName, limit: Int?, as type: Scalar.Type
+    _ path: String, normalization: NormalizationName, limit: Int?, as type: Scalar.Type,
+    arrayName: String? = nil
   ) throws -> InputFile<Scalar> {
     let url = URL(fileURLWithPath: path)
     let name = url.lastPathComponent.lowercased()
@@ -30,7 +31,7 @@ enum DataFiles {
       return InputFile(inputs: try NumPy.read(contentsOf: url))
     case .npz, .safetensors:
       let arrays = try namedArrays(url)
-      let inputs = try arrays.array(["inputs", "x"], role: "inputs")
+      let inputs = try arrays.array(arrayName.map { [$0] } ?? ["inputs", "x"], role: "inputs")
       let labels =
         arrays.names.contains("labels") ? try arrays.array(["labels"], role: "labels") : nil
       return InputFile(inputs: inputs, labels: labels)

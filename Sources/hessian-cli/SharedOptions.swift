@@ -4,15 +4,44 @@
 import ArgumentParser
 import Foundation
 
-/// Which network to analyze.
+/// Which built-in network to analyze.
 enum ModelName: String, ExpressibleByArgument, CaseIterable {
   case mlp, resnet20, resnet32, resnet56
+}
+
+/// Where the model comes from: a built-in builder or an ONNX file.
+enum ModelSource: Equatable {
+  case builtIn(ModelName)
+  case onnx(path: String)
+
+  /// A built-in name, or a path ending in `.onnx` (or naming an existing file).
+  init(_ argument: String) throws {
+    if let name = ModelName(rawValue: argument) {
+      self = .builtIn(name)
+    } else if argument.lowercased().hasSuffix(".onnx")
+      || FileManager.default.fileExists(atPath: argument)
+    {
+      self = .onnx(path: argument)
+    } else {
+      throw ValidationError(
+        "unknown --model \"\(argument)\": choose mlp, resnet20, resnet32, resnet56, or an ONNX "
+          + "file exported from PyTorch (model.onnx)")
+    }
+  }
+
+  /// The built-in name, or nil for a file.
+  var builtIn: ModelName? {
+    if case .builtIn(let name) = self { return name }
+    return nil
+  }
 }
 
 /// The loss whose Hessian is taken.
 enum LossName: String, ExpressibleByArgument, CaseIterable {
   case crossEntropy = "cross-entropy"
   case mse
+  /// The model's output is the objective (a scalar the graph computes).
+  case none
 }
 
 /// How per-sample losses combine (PyTorch `reduction=`).
@@ -46,8 +75,17 @@ enum NormalizationName: String, ExpressibleByArgument, CaseIterable {
 }
 
 struct ModelOptions: ParsableArguments {
-  @Option(help: "The architecture (default: the built-in MLP, trained on built-in data).")
-  var model: ModelName?
+  @Option(
+    help: ArgumentHelp(
+      "The architecture: mlp, resnet20, resnet32, resnet56, or an ONNX file exported from "
+        + "PyTorch (default: the built-in MLP, trained on built-in data).",
+      valueName: "name|file.onnx"))
+  var model: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The ONNX graph output to analyze, when the graph has several.", valueName: "name"))
+  var output: String?
 
   @Option(
     help: ArgumentHelp(
@@ -70,10 +108,16 @@ struct ModelOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "A safetensors state dict saved from PyTorch (default: PyTorch-style random "
-        + "initialization from --seed).", valueName: "file"))
+        + "initialization from --seed; for ONNX models, the file's initializers, which the "
+        + "state dict replaces by name).", valueName: "file"))
   var weights: String?
 
-  @Option(help: "The loss.")
+  @Option(
+    help: """
+      The loss: cross-entropy over the class axis (labels per sample, or per position for \
+      outputs [N, C, d1, ...], -100 ignored), mse, or none when the model's output is the \
+      scalar objective itself.
+      """)
   var loss: LossName = .crossEntropy
 
   @Option(help: "How the loss combines samples.")
@@ -102,14 +146,29 @@ struct ModelOptions: ParsableArguments {
     return values
   }
 
+  /// The parsed `--model`.
+  var source: ModelSource? { get throws { try model.map(ModelSource.init) } }
+
   mutating func validate() throws {
-    if let model {
-      if model == .mlp { _ = try parsedWidths() }
-      if model != .mlp && widths != nil {
+    if let source = try source {
+      if source == .builtIn(.mlp) { _ = try parsedWidths() }
+      if source != .builtIn(.mlp) && widths != nil {
         throw ValidationError("--widths applies to --model mlp only")
       }
-    } else if weights != nil || widths != nil {
-      throw ValidationError("--weights and --widths need --model (mlp, resnet20, ...)")
+      if source.builtIn != nil && output != nil {
+        throw ValidationError("--output applies to ONNX models")
+      }
+      if source.builtIn != nil && loss == LossName.none {
+        throw ValidationError(
+          "--loss none needs a model whose output is the objective (an ONNX file); the "
+            + "built-in models output logits")
+      }
+      if case .onnx = source, mode == .train {
+        throw ValidationError(
+          "--mode train does not apply to ONNX models: the graph runs as exported (eval)")
+      }
+    } else if weights != nil || widths != nil || output != nil {
+      throw ValidationError("--weights, --widths and --output need --model (mlp, resnet20, ...)")
     }
     guard classes >= 2 else { throw ValidationError("--classes must be at least 2") }
     guard trainSteps >= 0 else { throw ValidationError("--train-steps must be >= 0") }
@@ -130,6 +189,13 @@ struct DataOptions: ParsableArguments {
         + "Optional when the inputs file holds them.", valueName: "file"))
   var labels: String?
 
+  @Option(
+    name: .customLong("input"),
+    help: ArgumentHelp(
+      "A named graph input and its file (.npy, .npz, .safetensors), for ONNX graphs; instead "
+        + "of --inputs.", valueName: "name=file"))
+  var namedInputs: [String] = []
+
   @Option(help: "Samples per batch; the Hessian is of the loss over all samples.")
   var batchSize: Int?
 
@@ -142,8 +208,33 @@ struct DataOptions: ParsableArguments {
   mutating func validate() throws {
     if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
-    if inputs == nil && labels != nil { throw ValidationError("--labels needs --inputs") }
+    if inputs != nil && !namedInputs.isEmpty {
+      throw ValidationError("--inputs and --input name=file cannot be combined")
+    }
+    if namedInputs.count > 1 {
+      throw ValidationError(
+        "several --input files are not supported yet: the graph must have one floating-point "
+          + "input (masks and token ids arrive with the multi-input model seam)")
+    }
+    _ = try parsedNamedInput()
+    if inputs == nil && namedInputs.isEmpty && labels != nil {
+      throw ValidationError("--labels needs --inputs")
+    }
   }
+
+  /// `--input name=file`, split.
+  func parsedNamedInput() throws -> (name: String, path: String)? {
+    guard let argument = namedInputs.first else { return nil }
+    guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex,
+      argument.index(after: equals) != argument.endIndex
+    else {
+      throw ValidationError("--input takes name=file, such as --input z=z.npy; got \"\(argument)\"")
+    }
+    return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+  }
+
+  /// The inputs file, from `--inputs` or `--input name=file`.
+  var inputsPath: String? { inputs ?? (try? parsedNamedInput())??.path }
 }
 
 struct AnalysisOptions: ParsableArguments {
@@ -208,11 +299,18 @@ struct SharedOptions: ParsableArguments {
   @OptionGroup(title: "Analysis and output") var analysis: AnalysisOptions
 
   mutating func validate() throws {
-    if model.model != nil && data.inputs == nil {
+    if model.model != nil && data.inputsPath == nil {
       throw ValidationError("--model needs --inputs (and --labels unless the inputs file has them)")
     }
-    if model.model == nil && data.inputs != nil {
-      throw ValidationError("--inputs needs --model (mlp, resnet20, resnet32 or resnet56)")
+    if model.model == nil && data.inputsPath != nil {
+      throw ValidationError(
+        "--inputs needs --model (mlp, resnet20, resnet32, resnet56 or an ONNX file)")
+    }
+    if try model.source?.builtIn != nil && !data.namedInputs.isEmpty {
+      throw ValidationError("--input name=file applies to ONNX models; use --inputs")
+    }
+    if model.loss == LossName.none && data.labels != nil {
+      throw ValidationError("--loss none takes no labels: the model's output is the objective")
     }
     if model.model == nil && model.loss == .mse {
       throw ValidationError("the built-in model is a classifier: use --loss cross-entropy")

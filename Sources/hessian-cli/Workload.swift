@@ -71,8 +71,11 @@ struct Workload<Scalar: TensorScalar> {
   /// The model and data named on the command line.
   static func fromFiles(_ options: SharedOptions, progress: Progress) throws -> Workload {
     let m = options.model
-    guard let name = m.model, let inputsPath = options.data.inputs else {
+    guard let source = try m.source, let inputsPath = options.data.inputsPath else {
       preconditionFailure("validate() requires --model and --inputs together")
+    }
+    guard let name = source.builtIn else {
+      return try imported(options, progress: progress)
     }
     progress.note("loading \(inputsPath)")
     var model = try buildModel(m, seed: options.analysis.seed)
@@ -136,7 +139,7 @@ struct Workload<Scalar: TensorScalar> {
 
   static func buildModel(_ m: ModelOptions, seed: UInt64) throws -> Model<Scalar> {
     let mode: LayerMode = m.mode == .eval ? .evaluation : .training
-    switch m.model {
+    switch try m.source?.builtIn {
     case .mlp:
       guard let activation = Activation<Scalar>(name: m.activation) else {
         throw CLIError(
@@ -149,7 +152,7 @@ struct Workload<Scalar: TensorScalar> {
     case .resnet20: return Model(ResNet(depth: 20, classes: m.classes), seed: seed, mode: mode)
     case .resnet32: return Model(ResNet(depth: 32, classes: m.classes), seed: seed, mode: mode)
     case .resnet56: return Model(ResNet(depth: 56, classes: m.classes), seed: seed, mode: mode)
-    case nil: preconditionFailure("buildModel needs --model")
+    case nil: preconditionFailure("buildModel needs a built-in --model")
     }
   }
 
@@ -249,6 +252,8 @@ struct Workload<Scalar: TensorScalar> {
             + "\(outputs) classes (0...\(outputs - 1))")
       }
       return (.classes(labels), .crossEntropy(reduction))
+    case .none:
+      throw CLIError("--loss none needs a model whose output is the objective (an ONNX file)")
     case .mse:
       guard stored.dtype.isFloatingPoint else {
         throw CLIError(

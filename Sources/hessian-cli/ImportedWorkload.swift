@@ -1,0 +1,192 @@
+// The workload of an ONNX model: the graph imported and checked on every batch shape before
+// any computation, weights replaced by name, inputs from --inputs or --input name=file, and
+// targets fitted to the graph's output (class labels per sample or per position, values, or
+// none when the output is the objective).
+
+import Foundation
+import HessianAnalysis
+import NeuralNetworks
+import ONNXImport
+import TensorCore
+import TensorIO
+
+extension Workload {
+  /// The model and data of `--model FILE.onnx`.
+  static func imported(_ options: SharedOptions, progress: Progress) throws -> Workload {
+    let m = options.model
+    guard case .onnx(let modelPath)? = try m.source, let inputsPath = options.data.inputsPath
+    else { preconditionFailure("imported() needs --model FILE.onnx and inputs") }
+    progress.note("importing \(modelPath)")
+    let graph = try ONNXGraph(contentsOf: URL(fileURLWithPath: modelPath))
+    if let notice = graph.foldingNotice { progress.note("warning: \(modelPath): \(notice)") }
+    let inputName = try options.data.parsedNamedInput()?.name
+    let network = try ONNXNetwork<Scalar>(graph, input: inputName, output: m.output)
+    var model = Model<Scalar>(network, seed: options.analysis.seed, mode: .evaluation)
+    var replaced = 0
+    if let weights = m.weights { replaced = try replaceInitializers(weights, in: &model) }
+
+    // An archive given as --input name=file holds the array `name`.
+    let file = try DataFiles.readInputs(
+      inputsPath, normalization: options.data.normalization, limit: options.data.samples,
+      as: Scalar.self, arrayName: inputName)
+    var inputs = try inputTensor(file, path: inputsPath, normalization: options.data.normalization)
+    guard let available = inputs.shape.first, available > 0, inputs.count > 0 else {
+      throw CLIError("\(inputsPath): the data set is empty (inputs of shape \(inputs.shape))")
+    }
+    if let samples = options.data.samples, samples < available {
+      inputs = inputs.slice(0..<samples, alongAxis: 0)
+    }
+    try checkFinite(inputs, what: "inputs", path: inputsPath)
+    let n = inputs.shape[0]
+    let batchSize = Swift.min(options.data.batchSize ?? 200, n)
+    // Every batch shape runs once before any computation: a batch axis frozen at export or
+    // channels that do not fit fail here, naming the node.
+    var outputShape: [Int] = []
+    for size in Set([batchSize, n % batchSize].filter { $0 > 0 }).sorted(by: >) {
+      do {
+        let shape = try network.check(inputShape: [size] + inputs.shape.dropFirst())
+        if size == batchSize { outputShape = shape }
+      } catch let error as ONNXImportError {
+        throw CLIError("\(error) (inputs \(inputsPath), batches of \(size))")
+      }
+    }
+
+    let reduction: Reduction = m.reduction == .mean ? .mean : .sum
+    let (targets, loss) = try importedTargets(
+      options, file: file, inputsPath: inputsPath, sampleCount: n, available: available,
+      outputName: network.outputName, outputShape: outputShape, reduction: reduction)
+    let weightsText =
+      m.weights.map { "\($0) (\(replaced) initializers replaced)" } ?? "as stored in the file"
+    return Workload(
+      model: model, loss: loss,
+      data: DataSet(inputs: inputs, targets: targets, batchSize: batchSize),
+      inputs: inputs, targets: targets,
+      title: "\(URL(fileURLWithPath: modelPath).lastPathComponent) on "
+        + URL(fileURLWithPath: inputsPath).lastPathComponent,
+      fields: [
+        "name": "onnx", "file": .string(modelPath), "producer": .string(graph.producer),
+        "opset": .integer(graph.opset), "input": .string(network.inputName),
+        "output": .string(network.outputName), "weights": .string(weightsText),
+        "folding": graph.foldingNotice.map { .string($0) } ?? .null,
+        "parameter_order": .strings(model.parameters.names),
+        "data": .string(inputsPath), "samples": .integer(n), "batch_size": .integer(batchSize),
+        "loss": .string(m.loss.rawValue), "reduction": .string(m.reduction.rawValue),
+        "mode": "eval", "parameter_count": .integer(model.parameters.parameterCount),
+      ])
+  }
+
+  /// Replaces the graph's initializers with a safetensors state dict's tensors of the same
+  /// names; integer entries (`num_batches_tracked`) are skipped. Returns how many were replaced.
+  static func replaceInitializers(_ path: String, in model: inout Model<Scalar>) throws -> Int {
+    let contents = try Safetensors.read(contentsOf: URL(fileURLWithPath: path))
+    var count = 0
+    var unknown: [String] = []
+    for key in contents.names {
+      guard let stored = contents[key], stored.dtype.isFloatingPoint else { continue }
+      let tensor = stored.floatingPoint(as: Scalar.self)
+      try checkFinite(tensor, what: "weight \"\(key)\"", path: path)
+      let current = model.parameters[key] ?? model.parameters.buffers[key]
+      guard let current else {
+        unknown.append(key)
+        continue
+      }
+      guard current.shape == tensor.shape else {
+        throw CLIError(
+          "\(path): \"\(key)\" has shape \(tensor.shape) in the file but \(current.shape) in "
+            + "the ONNX graph")
+      }
+      if let i = model.parameters.names.firstIndex(of: key) {
+        model.parameters.values[i] = tensor
+      } else {
+        model.parameters.buffers[key] = tensor
+      }
+      count += 1
+    }
+    guard unknown.isEmpty else {
+      throw CLIError(
+        "\(path): tensors \(unknown.prefix(5).joined(separator: ", "))"
+          + "\(unknown.count > 5 ? ", ..." : "") are not initializers of the ONNX graph "
+          + "(weights of another model, or an export that folded and renamed them)")
+    }
+    return count
+  }
+
+  /// The targets the graph's output takes: nothing for `--loss none` (a scalar output),
+  /// class labels `[N]` for outputs `[N, C]` or `[N, d1, ...]` for `[N, C, d1, ...]`, values of
+  /// the output's per-sample shape for MSE.
+  static func importedTargets(
+    _ options: SharedOptions, file: InputFile<Scalar>, inputsPath: String, sampleCount n: Int,
+    available: Int, outputName: String, outputShape: [Int], reduction: Reduction
+  ) throws -> (Targets<Scalar>, LossFunction) {
+    let m = options.model
+    if m.loss == .none {
+      guard outputShape.reduce(1, *) == 1 else {
+        throw CLIError(
+          "\(m.model ?? ""): --loss none needs a scalar output, but output \"\(outputName)\" "
+            + "has shape \(outputShape) per batch; choose a loss or --output")
+      }
+      return (.none(count: n), .modelOutput(reduction))
+    }
+    let labelFile: (StoredTensor, String)
+    if let labelsPath = options.data.labels {
+      labelFile = (try DataFiles.readLabels(labelsPath), labelsPath)
+    } else if let embedded = file.labels {
+      labelFile = (embedded, inputsPath)
+    } else {
+      throw CLIError("\(inputsPath) holds no labels: pass --labels (or --loss none)")
+    }
+    let (stored, path) = labelFile
+    guard outputShape.count >= 2 else {
+      throw CLIError(
+        "\(m.model ?? ""): the output has shape \(outputShape); \(m.loss.rawValue) needs "
+          + "[N, C, ...] (or --loss none for a scalar objective)")
+    }
+    guard (stored.shape.first ?? 0) >= n, (stored.shape.first ?? 0) == available
+      || options.data.samples != nil
+    else {
+      throw CLIError("\(path): \(stored.shape.first ?? 0) labels for \(available) input samples")
+    }
+    switch m.loss {
+    case .crossEntropy:
+      let classes = outputShape[1]
+      let positions = Array(outputShape.dropFirst(2))
+      let expected = [n] + positions
+      let perSample = positions.reduce(1, *)
+      guard stored.dtype != .bool, !stored.dtype.isFloatingPoint,
+        Array(stored.shape.dropFirst()) == positions
+          || (positions.isEmpty && stored.shape == [stored.shape[0], 1])
+      else {
+        throw CLIError(
+          "\(path): cross-entropy on outputs [N, \(classes)\(positions.map { ", \($0)" }.joined())] "
+            + "needs integer labels [N\(positions.map { ", \($0)" }.joined())], got "
+            + "\(stored.dtype.rawValue) \(stored.shape)")
+      }
+      let labels = Array(try stored.integers().prefix(n * perSample))
+      if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) && $0 != -100 }) {
+        throw CLIError(
+          "\(path): label \(labels[bad]) at position \(bad) is out of range: the output has "
+            + "\(classes) classes (0...\(classes - 1); -100 is ignored)")
+      }
+      let targets: Targets<Scalar> =
+        positions.isEmpty && !labels.contains(-100)
+        ? .classes(labels) : .positionClasses(shape: expected, labels: labels)
+      return (targets, .crossEntropy(reduction))
+    case .mse:
+      guard stored.dtype.isFloatingPoint else {
+        throw CLIError("\(path): mse needs floating-point targets, got \(stored.dtype.rawValue)")
+      }
+      let perSample = Array(outputShape.dropFirst())
+      var values = stored.floatingPoint(as: Scalar.self)
+      guard values.shape.dropFirst().reduce(1, *) == perSample.reduce(1, *) else {
+        throw CLIError(
+          "\(path): mse targets of shape \(values.shape) do not match the output's "
+            + "\(perSample) per sample")
+      }
+      values = values.slice(0..<n, alongAxis: 0).reshaped(to: [n] + perSample)
+      try checkFinite(values, what: "targets", path: path)
+      return (.values(values), .meanSquaredError(reduction))
+    case .none:
+      preconditionFailure("handled above")
+    }
+  }
+}
