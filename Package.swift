@@ -64,8 +64,8 @@ let package = Package(
     .executableTarget(
       name: "hessian-cli",
       dependencies: [
-        "TensorCore", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO", "Plots",
-        "ONNXImport",
+        "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
+        "Plots", "ONNXImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -83,7 +83,7 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "_TestSupport",
-      dependencies: ["TensorCore", "Autodiff", "MatrixFree"]),
+      dependencies: ["TensorCore", "Autodiff", "MatrixFree", "ONNXProto"]),
 
     // MARK: - Unit test bundles
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),

@@ -64,10 +64,10 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
   ) throws {
     var activations: [Tensor<Scalar>] = []
     for b in 0..<data.batchCount {
-      let inputs = try data.batch(b).inputs
+      let inputs = try data.batch(b).modelInputs
       let recorder = ActivationRecorder<Scalar>(layer: layer)
       _ = model.output(
-        for: Variable(inputs), parameters: model.parameters.values.map { Variable($0) },
+        for: inputs, parameters: model.parameters.values.map { Variable($0) },
         observer: recorder.observer)
       guard let activation = recorder.recorded else {
         throw HessianAnalysisError.unknownLayer(name: layer, available: recorder.names)
@@ -141,9 +141,17 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
 /// The names of the layers that report their output during a forward pass of `input`, in the
 /// order they report (the names ``ActivationHessianOperator`` accepts).
 public func layerOutputNames<Scalar>(of model: Model<Scalar>, input: Tensor<Scalar>) -> [String] {
+  layerOutputNames(of: model, inputs: ModelInputs(input))
+}
+
+/// The names of the layer outputs (an imported graph's node outputs) an activation Hessian can
+/// be taken at, for a model of named inputs.
+public func layerOutputNames<Scalar>(of model: Model<Scalar>, inputs: ModelInputs<Scalar>)
+  -> [String]
+{
   let recorder = ActivationRecorder<Scalar>(layer: nil)
   _ = model.output(
-    for: Variable(input), parameters: model.parameters.values.map { Variable($0) },
+    for: inputs, parameters: model.parameters.values.map { Variable($0) },
     observer: recorder.observer)
   return recorder.names
 }

@@ -31,7 +31,7 @@ struct DataSetLoss<Scalar: TensorScalar>: Sendable {
   ) throws -> (outputs: Variable<Scalar>, batch: Batch<Scalar>) {
     let batch = try data.batch(b)
     return (
-      model.output(for: Variable(batch.inputs), parameters: parameters, observer: observer), batch
+      model.output(for: batch.modelInputs, parameters: parameters, observer: observer), batch
     )
   }
 

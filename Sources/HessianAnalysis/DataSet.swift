@@ -5,21 +5,40 @@ import TensorCore
 
 /// One batch: inputs with a leading sample axis and their targets.
 public struct Batch<Scalar: TensorScalar>: Sendable {
-  /// Inputs, shape `[n, ...]`.
-  public var inputs: Tensor<Scalar>
+  /// The model's inputs by name, each `[n, ...]`.
+  public var modelInputs: ModelInputs<Scalar>
   /// Targets of the `n` samples.
   public var targets: Targets<Scalar>
 
-  /// Creates a batch.
+  /// Creates a batch of one floating-point input.
   ///
   /// - Precondition: the inputs have a leading axis of the targets' sample count.
   public init(inputs: Tensor<Scalar>, targets: Targets<Scalar>) {
     precondition(
-      inputs.rank >= 1 && inputs.shape[0] == targets.count,
-      "a batch needs one target per input sample: inputs \(inputs.shape), "
+      inputs.rank >= 1, "a batch needs inputs with a leading sample axis, got \(inputs.shape)")
+    self.init(inputs: ModelInputs(inputs), targets: targets)
+  }
+
+  /// Creates a batch of named inputs (token ids, masks, images, ...).
+  ///
+  /// - Precondition: the inputs have a leading axis of the targets' sample count.
+  public init(inputs: ModelInputs<Scalar>, targets: Targets<Scalar>) {
+    precondition(
+      inputs.sampleCount == targets.count,
+      "a batch needs one target per input sample: inputs \(inputs.tensors.map(\.shape)), "
         + "\(targets.count) targets")
-    self.inputs = inputs
+    self.modelInputs = inputs
     self.targets = targets
+  }
+
+  /// The first input, `[n, ...]`, for a model of one floating-point input.
+  ///
+  /// - Precondition: the first input is floating-point.
+  public var inputs: Tensor<Scalar> {
+    guard let x = modelInputs.primaryReal else {
+      preconditionFailure("the batch's first input \"\(modelInputs.names[0])\" holds integers")
+    }
+    return x
   }
 
   /// The number of samples `n`.
@@ -53,7 +72,7 @@ public struct Batch<Scalar: TensorScalar>: Sendable {
 /// same batch for the same index every time (the operators check this by default).
 public struct DataSet<Scalar: TensorScalar>: Sendable {
   enum Storage: Sendable {
-    case tensors(inputs: Tensor<Scalar>, targets: Targets<Scalar>, batchSize: Int)
+    case tensors(inputs: ModelInputs<Scalar>, targets: Targets<Scalar>, batchSize: Int)
     case batches([Batch<Scalar>])
     case closure(sizes: [Int], body: @Sendable (Int) throws -> Batch<Scalar>)
   }
@@ -71,6 +90,19 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     precondition(
       inputs.rank >= 1 && inputs.shape[0] == targets.count,
       "a data set needs one target per input sample: inputs \(inputs.shape), "
+        + "\(targets.count) targets")
+    self.init(inputs: ModelInputs(inputs), targets: targets, batchSize: batchSize)
+  }
+
+  /// The data in named `inputs` (each `[N, ...]`: token ids, masks, images) and `targets`, in
+  /// batches of `batchSize`, as ``init(inputs:targets:batchSize:)-(Tensor<Scalar>,_,_)`` cuts
+  /// them.
+  ///
+  /// - Precondition: `N >= 1`, one target per sample, `batchSize >= 1`.
+  public init(inputs: ModelInputs<Scalar>, targets: Targets<Scalar>, batchSize: Int? = nil) {
+    precondition(
+      inputs.sampleCount == targets.count,
+      "a data set needs one target per input sample: inputs \(inputs.tensors.map(\.shape)), "
         + "\(targets.count) targets")
     let n = targets.count
     precondition(n >= 1, "a data set needs at least one sample")
@@ -123,8 +155,8 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     switch storage {
     case let .tensors(inputs, targets, batchSize):
       let range = index * batchSize..<index * batchSize + batchSizes[index]
-      if range.count == inputs.shape[0] { return Batch(inputs: inputs, targets: targets) }
-      return Batch(inputs: inputs.slice(range, alongAxis: 0), targets: targets.slice(range))
+      if range.count == inputs.sampleCount { return Batch(inputs: inputs, targets: targets) }
+      return Batch(inputs: inputs.slice(range), targets: targets.slice(range))
     case let .batches(batches):
       return batches[index]
     case let .closure(sizes, body):

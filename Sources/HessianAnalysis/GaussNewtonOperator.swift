@@ -138,7 +138,7 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
       let outputs = { (selected: [Variable<Scalar>]) -> Variable<Scalar> in
         var variables = values.map { Variable($0) }
         for (i, v) in zip(indices, selected) { variables[i] = v }
-        return model.output(for: Variable(batch.inputs), parameters: variables)
+        return model.output(for: batch.modelInputs, parameters: variables)
       }
       let (z, jv) = try withTape(term: 2 * b) { tape in
         try jacobianProducts(

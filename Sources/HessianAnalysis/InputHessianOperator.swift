@@ -84,6 +84,33 @@ public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
     }
   }
 
+  /// The Hessian of `objective(model(inputs))` with respect to the input named `name`, the
+  /// other inputs (token ids, masks, class labels of a conditional generator) and the
+  /// parameters held constant.
+  ///
+  /// - Parameters:
+  ///   - inputs: the model's inputs by name; the one named `name` must be floating-point.
+  ///   - name: the input differentiated.
+  ///   - objective: a scalar function of the model's output.
+  /// - Precondition: `inputs` has a floating-point input `name`.
+  public init(
+    model: Model<Scalar>, inputs: ModelInputs<Scalar>, withRespectTo name: String,
+    method: DifferentiationMethod = .exact, checkDeterminism: Bool = true,
+    objective: @escaping @Sendable (Variable<Scalar>) -> Variable<Scalar>
+  ) throws {
+    guard case .real(let x)? = inputs[name] else {
+      preconditionFailure("no floating-point input \"\(name)\" among \(inputs.names)")
+    }
+    let constants = model.parameters.values
+    try self.init(
+      input: x, mode: model.mode, method: method, checkDeterminism: checkDeterminism
+    ) { v in
+      objective(
+        model.output(
+          for: inputs, parameters: constants.map { Variable($0) }, differentiating: (name, v)))
+    }
+  }
+
   init(
     input: Tensor<Scalar>, mode: LayerMode, method: DifferentiationMethod, checkDeterminism: Bool,
     function: @escaping @Sendable (Variable<Scalar>) -> Variable<Scalar>

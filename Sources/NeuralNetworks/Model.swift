@@ -46,6 +46,14 @@ public struct Model<Scalar: TensorScalar>: Sendable {
     for input: Variable<Scalar>, parameters variables: [Variable<Scalar>],
     observer: ActivationObserver<Scalar>? = nil
   ) -> Variable<Scalar> {
+    withScope(parameters: variables, observer: observer) { network(input, in: $0) }
+  }
+
+  /// Runs `body` with the root scope of a forward pass over `variables`.
+  func withScope<R>(
+    parameters variables: [Variable<Scalar>], observer: ActivationObserver<Scalar>?,
+    _ body: (LayerScope<Scalar>) -> R
+  ) -> R {
     precondition(
       variables.count == parameters.names.count,
       "got \(variables.count) parameter variables for \(parameters.names.count) parameters")
@@ -56,7 +64,7 @@ public struct Model<Scalar: TensorScalar>: Sendable {
       parameters: Dictionary(uniqueKeysWithValues: zip(parameters.names, variables)),
       buffers: parameters.buffers, prefix: "", mode: mode, randomness: randomness,
       observer: observer)
-    return network(input, in: scope)
+    return body(scope)
   }
 
   /// The output for `input` with the model's own parameters, as constants (inference).

@@ -1,38 +1,9 @@
-// Integer tensors: shapes, indices, token ids and masks. They never carry derivatives, so the
-// evaluator computes them eagerly, which folds shape subgraphs from the actual input shapes.
+// Integer-tensor operations of imported graphs (broadcasting arithmetic, Expand, Transpose):
+// they run eagerly, which folds shape subgraphs from the actual input shapes.
 
-/// A row-major tensor of integers (ONNX int64, int32, uint8 and bool values; bools are 0 or 1).
-public struct IntegerTensor: Sendable, Equatable {
-  /// The shape; `[]` for a scalar.
-  public var shape: [Int]
-  /// The elements in row-major order.
-  public var values: [Int]
-  /// Whether the values are booleans (ONNX `bool`): comparisons yield these, `Where` wants them.
-  public var isBoolean: Bool
-
-  /// Creates a tensor.
-  ///
-  /// - Precondition: `values.count` is the product of `shape`.
-  public init(shape: [Int], values: [Int], isBoolean: Bool = false) {
-    precondition(shape.reduce(1, *) == values.count, "\(values.count) values for shape \(shape)")
-    self.shape = shape
-    self.values = values
-    self.isBoolean = isBoolean
-  }
-
-  /// A rank-1 tensor.
-  init(_ values: [Int]) { self.init(shape: [values.count], values: values) }
-
-  /// The number of elements.
-  var count: Int { values.count }
-}
+import TensorCore
 
 extension IntegerTensor {
-  /// The elements with a new shape of the same count.
-  func reshaped(to newShape: [Int]) -> IntegerTensor {
-    IntegerTensor(shape: newShape, values: values, isBoolean: isBoolean)
-  }
-
   /// `op(a, b)` elementwise with NumPy broadcasting.
   static func broadcasting(
     _ a: IntegerTensor, _ b: IntegerTensor, boolean: Bool = false, _ op: (Int, Int) throws -> Int

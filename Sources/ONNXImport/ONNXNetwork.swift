@@ -5,15 +5,18 @@ import Autodiff
 import NeuralNetworks
 import TensorCore
 
-/// An imported ONNX graph as a network of one floating-point input and one output: a source
-/// of the same ``NeuralNetworks/Model`` the built-in builders make.
+/// An imported ONNX graph as a network: a source of the same ``NeuralNetworks/Model`` the
+/// built-in builders make, taking the graph's inputs by name (floating-point images or latent
+/// codes, integer token ids and masks) and returning one of its outputs.
 ///
 /// ```swift
 /// let graph = try ONNXGraph(contentsOf: URL(fileURLWithPath: "lenet.onnx"))
 /// let network = try ONNXNetwork<Float>(graph)
-/// try network.check(inputShape: [200, 1, 16, 16])    // before computing anything
 /// let model = Model(network)                          // parameters: the graph's initializers
-/// let hessian = try HessianOperator(model: model, loss: .crossEntropy(.mean), data: data)
+/// let inputs = ModelInputs(names: network.inputNames, tensors: [.real(x)])
+/// try network.check(inputs)                           // before computing anything
+/// let hessian = try HessianOperator(
+///   model: model, loss: .crossEntropy(.mean), data: DataSet(inputs: inputs, targets: .classes(y)))
 /// ```
 ///
 /// Parameters and buffers are declared with the file's values under their ONNX names (the
@@ -23,42 +26,35 @@ import TensorCore
 /// consumer is an inference BatchNormalization runs as one convolution with the scaled weight,
 /// as the built-in ResNets do, unless an observer watches node outputs (activation Hessians
 /// then see each node's output by its ONNX value name).
-public struct ONNXNetwork<Scalar: TensorScalar>: Layer {
+public struct ONNXNetwork<Scalar: TensorScalar>: NamedInputNetwork {
   /// The imported graph.
   public let graph: ONNXGraph
-  /// The graph input the network's input feeds.
-  public let inputName: String
+  /// The graph's inputs, in order.
+  public var inputNames: [String] { graph.inputs.map(\.name) }
+  /// The input the one-input form (``callAsFunction(_:in:)``) feeds: the graph's only input,
+  /// or the one named at creation; nil for a graph of several inputs and none named.
+  public let inputName: String?
   /// The graph output the network returns.
   public let outputName: String
 
-  /// Wraps `graph`, choosing its floating-point input and its output.
+  /// Wraps `graph`, choosing its output.
   ///
   /// - Parameters:
-  ///   - input: the input's name; default the graph's only input.
+  ///   - input: the input the one-input form feeds; default the graph's only input.
   ///   - output: the output's name; default the graph's only output.
-  /// - Throws: ``ONNXImportError`` when the graph has several inputs or outputs and none is
-  ///   named, or the named one does not exist or is not floating-point.
+  /// - Throws: ``ONNXImportError`` when the graph has several outputs and none is named, or a
+  ///   named input or output does not exist.
   public init(_ graph: ONNXGraph, input: String? = nil, output: String? = nil) throws {
     self.graph = graph
     let inputNames = graph.inputs.map(\.name)
     if let input {
-      guard let info = graph.inputs.first(where: { $0.name == input }) else {
+      guard inputNames.contains(input) else {
         throw ONNXImportError(
           path: graph.path, "has no input \"\(input)\"; its inputs are \(inputNames)")
       }
-      guard info.isFloatingPoint else {
-        throw ONNXImportError(
-          path: graph.path, "input \"\(input)\" holds \(info.elementType); it must be floating-point")
-      }
       inputName = input
     } else {
-      guard graph.inputs.count == 1, graph.inputs[0].isFloatingPoint else {
-        throw ONNXImportError(
-          path: graph.path,
-          "has inputs \(graph.inputs.map { "\($0.name) (\($0.elementType))" }); a network of "
-            + "one floating-point input is needed")
-      }
-      inputName = graph.inputs[0].name
+      inputName = inputNames.count == 1 ? inputNames[0] : nil
     }
     let outputNames = graph.outputs.map(\.name)
     if let output {
@@ -82,27 +78,69 @@ public struct ONNXNetwork<Scalar: TensorScalar>: Layer {
     for name in graph.bufferNames { d.buffer(name, graph.constants[name]!.real(as: Scalar.self)!) }
   }
 
-  /// The graph's output for `input`, with parameters and buffers from `scope`.
+  /// The graph's output for its one floating-point input, with parameters and buffers from
+  /// `scope`.
   ///
-  /// - Precondition: the graph runs on this input's shape; ``check(inputShape:)`` finds out
-  ///   without stopping the program, and the CLI calls it for every batch shape first.
+  /// - Precondition: the graph runs on this input (``check(_:)`` finds out without stopping
+  ///   the program, and the CLI calls it for every batch shape first), and it has no other
+  ///   input.
   public func callAsFunction(_ input: Variable<Scalar>, in scope: LayerScope<Scalar>) -> Variable<Scalar> {
+    guard let inputName, graph.inputs.count == 1 else {
+      preconditionFailure(
+        "\(graph.path) has inputs \(inputNames): pass them by name (ModelInputs)")
+    }
+    return callAsFunction(named: [inputName: .real(input)], in: scope)
+  }
+
+  /// The graph's output for its inputs by name, with parameters and buffers from `scope`.
+  ///
+  /// - Precondition: as ``callAsFunction(_:in:)``, for every input.
+  public func callAsFunction(
+    named inputs: [String: InputVariable<Scalar>], in scope: LayerScope<Scalar>
+  ) -> Variable<Scalar> {
     do {
-      return try output(for: input, in: scope)
+      return try output(for: inputs, in: scope)
     } catch {
       preconditionFailure("\(error)")
     }
   }
 
-  func output(for input: Variable<Scalar>, in scope: LayerScope<Scalar>?) throws -> Variable<Scalar> {
-    let buffers = Dictionary(
-      uniqueKeysWithValues: graph.bufferNames.map { name in
-        (name, GraphValue<Scalar>.real(Variable(scope?.buffer(name) ?? graph.constants[name]!.real(as: Scalar.self)!)))
-      })
+  func output(
+    for inputs: [String: InputVariable<Scalar>], in scope: LayerScope<Scalar>?
+  ) throws -> Variable<Scalar> {
+    var values: [String: GraphValue<Scalar>] = [:]
+    for info in graph.inputs {
+      guard let value = inputs[info.name] else {
+        throw ONNXImportError(
+          path: graph.path,
+          "input \"\(info.name)\" is missing; the graph's inputs are \(inputNames)")
+      }
+      switch value {
+      case .real(let v):
+        guard info.isFloatingPoint else {
+          throw ONNXImportError(
+            path: graph.path,
+            "input \"\(info.name)\" holds \(info.elementType); got floating-point values")
+        }
+        values[info.name] = .real(v)
+      case .integer(let t):
+        guard !info.isFloatingPoint else {
+          throw ONNXImportError(
+            path: graph.path, "input \"\(info.name)\" holds \(info.elementType); got integers")
+        }
+        values[info.name] = .integer(t)
+      }
+      try checkDeclaredShape(info, value.shape)
+    }
+    for name in graph.bufferNames {
+      values[name] = .real(
+        Variable(scope?.buffer(name) ?? graph.constants[name]!.real(as: Scalar.self)!))
+    }
     let results = try ONNXEvaluator<Scalar>.run(
-      graph, inputs: buffers.merging([inputName: .real(input)]) { $1 }, outputs: [outputName],
+      graph, inputs: values, outputs: [outputName],
       variable: { name in
-        scope.map { $0.parameter(name) } ?? graph.constants[name].flatMap { $0.real(as: Scalar.self) }.map { Variable($0) }
+        scope.map { $0.parameter(name) }
+          ?? graph.constants[name].flatMap { $0.real(as: Scalar.self) }.map { Variable($0) }
       }, scope: scope)
     guard case .real(let y) = results[0] else {
       throw ONNXImportError(path: graph.path, "output \"\(outputName)\" is an integer tensor")
@@ -110,26 +148,44 @@ public struct ONNXNetwork<Scalar: TensorScalar>: Layer {
     return y
   }
 
-  /// Runs the graph once on zeros of `inputShape` with the file's parameters, and returns the
-  /// output's shape: every shape error (a batch size baked into a Reshape, channels that do not
-  /// fit) surfaces here as an ``ONNXImportError`` naming the node.
+  /// Refuses an input whose shape differs from a fixed dimension the file declares.
+  func checkDeclaredShape(_ info: ONNXValueInfo, _ shape: [Int]) throws {
+    guard let declared = info.shape else { return }
+    let mismatch =
+      declared.count != shape.count
+      || zip(declared, shape).contains { d, s in d.map { $0 != s } ?? false }
+    guard mismatch else { return }
+    let text = declared.map { $0.map(String.init) ?? "?" }.joined(separator: ", ")
+    throw ONNXImportError(
+      path: graph.path,
+      "input \"\(info.name)\" is declared [\(text)], got \(shape); a batch axis fixed at "
+        + "export needs batches of that size (export with dynamic_axes or dynamic_shapes for "
+        + "any batch size)")
+  }
+
+  /// Runs the graph once on `inputs` with the file's parameters and returns the output's
+  /// shape: every shape error (a batch size baked into a Reshape, channels that do not fit, an
+  /// index out of range) surfaces here as an ``ONNXImportError`` naming the node.
   ///
   /// - Complexity: one forward pass.
   @discardableResult
-  public func check(inputShape: [Int]) throws -> [Int] {
-    if let declared = graph.inputs.first(where: { $0.name == inputName })?.shape {
-      let mismatch =
-        declared.count != inputShape.count
-        || zip(declared, inputShape).contains { d, s in d.map { $0 != s } ?? false }
-      if mismatch {
-        let text = declared.map { $0.map(String.init) ?? "?" }.joined(separator: ", ")
-        throw ONNXImportError(
-          path: graph.path,
-          "input \"\(inputName)\" is declared [\(text)], got \(inputShape); a batch axis fixed "
-            + "at export needs batches of that size (export with dynamic_axes or dynamic_shapes "
-            + "for any batch size)")
+  public func check(_ inputs: ModelInputs<Scalar>) throws -> [Int] {
+    var named: [String: InputVariable<Scalar>] = [:]
+    for (name, tensor) in zip(inputs.names, inputs.tensors) {
+      switch tensor {
+      case .real(let t): named[name] = .real(Variable(t))
+      case .integer(let t): named[name] = .integer(t)
       }
     }
-    return try output(for: Variable(Tensor(zeros: inputShape)), in: nil).shape
+    return try output(for: named, in: nil).shape
+  }
+
+  /// ``check(_:)`` on zeros of `inputShape` for the graph's one floating-point input.
+  @discardableResult
+  public func check(inputShape: [Int]) throws -> [Int] {
+    guard let inputName else {
+      throw ONNXImportError(path: graph.path, "has inputs \(inputNames); check them by name")
+    }
+    return try check(ModelInputs(names: [inputName], tensors: [.real(Tensor(zeros: inputShape))]))
   }
 }

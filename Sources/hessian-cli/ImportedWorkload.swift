@@ -4,6 +4,7 @@
 // none when the output is the objective).
 
 import Foundation
+import Autodiff
 import HessianAnalysis
 import NeuralNetworks
 import ONNXImport
@@ -14,65 +15,130 @@ extension Workload {
   /// The model and data of `--model FILE.onnx`.
   static func imported(_ options: SharedOptions, progress: Progress) throws -> Workload {
     let m = options.model
-    guard case .onnx(let modelPath)? = try m.source, let inputsPath = options.data.inputsPath
+    guard case .onnx(let modelPath)? = try m.source, let firstPath = options.data.inputsPath
     else { preconditionFailure("imported() needs --model FILE.onnx and inputs") }
     progress.note("importing \(modelPath)")
     let graph = try ONNXGraph(contentsOf: URL(fileURLWithPath: modelPath))
     if let notice = graph.foldingNotice { progress.note("warning: \(modelPath): \(notice)") }
-    let inputName = try options.data.parsedNamedInput()?.name
-    let network = try ONNXNetwork<Scalar>(graph, input: inputName, output: m.output)
+    let network = try ONNXNetwork<Scalar>(graph, output: m.output)
     var model = Model<Scalar>(network, seed: options.analysis.seed, mode: .evaluation)
     var replaced = 0
     if let weights = m.weights { replaced = try replaceInitializers(weights, in: &model) }
 
-    // An archive given as --input name=file holds the array `name`.
-    let file = try DataFiles.readInputs(
-      inputsPath, normalization: options.data.normalization, limit: options.data.samples,
-      as: Scalar.self, arrayName: inputName)
-    var inputs = try inputTensor(file, path: inputsPath, normalization: options.data.normalization)
-    guard let available = inputs.shape.first, available > 0, inputs.count > 0 else {
-      throw CLIError("\(inputsPath): the data set is empty (inputs of shape \(inputs.shape))")
-    }
-    if let samples = options.data.samples, samples < available {
-      inputs = inputs.slice(0..<samples, alongAxis: 0)
-    }
-    try checkFinite(inputs, what: "inputs", path: inputsPath)
-    let n = inputs.shape[0]
+    let (allInputs, firstFile) = try readGraphInputs(options, graph: graph)
+    let available = allInputs.sampleCount
+    guard available > 0 else { throw CLIError("\(firstPath): the data set is empty") }
+    var inputs = allInputs
+    if let samples = options.data.samples, samples < available { inputs = inputs.slice(0..<samples) }
+    let n = inputs.sampleCount
     let batchSize = Swift.min(options.data.batchSize ?? 200, n)
-    // Every batch shape runs once before any computation: a batch axis frozen at export or
-    // channels that do not fit fail here, naming the node.
+    // Every batch shape runs once before any computation, on the first samples: a batch axis
+    // frozen at export, channels that do not fit or a token id out of range fail here, naming
+    // the node.
     var outputShape: [Int] = []
     for size in Set([batchSize, n % batchSize].filter { $0 > 0 }).sorted(by: >) {
       do {
-        let shape = try network.check(inputShape: [size] + inputs.shape.dropFirst())
+        let shape = try network.check(inputs.slice(0..<size))
         if size == batchSize { outputShape = shape }
       } catch let error as ONNXImportError {
-        throw CLIError("\(error) (inputs \(inputsPath), batches of \(size))")
+        throw CLIError("\(error) (inputs \(firstPath), batches of \(size))")
       }
     }
 
     let reduction: Reduction = m.reduction == .mean ? .mean : .sum
     let (targets, loss) = try importedTargets(
-      options, file: file, inputsPath: inputsPath, sampleCount: n, available: available,
+      options, file: firstFile, inputsPath: firstPath, sampleCount: n, available: available,
       outputName: network.outputName, outputShape: outputShape, reduction: reduction)
     let weightsText =
       m.weights.map { "\($0) (\(replaced) initializers replaced)" } ?? "as stored in the file"
+    let inputPaths: [String] =
+      try options.data.inputs.map { [$0] } ?? options.data.parsedNamedInputs().map(\.path)
     return Workload(
       model: model, loss: loss,
       data: DataSet(inputs: inputs, targets: targets, batchSize: batchSize),
-      inputs: inputs, targets: targets,
+      modelInputs: inputs, targets: targets,
       title: "\(URL(fileURLWithPath: modelPath).lastPathComponent) on "
-        + URL(fileURLWithPath: inputsPath).lastPathComponent,
+        + inputPaths.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "),
       fields: [
         "name": "onnx", "file": .string(modelPath), "producer": .string(graph.producer),
-        "opset": .integer(graph.opset), "input": .string(network.inputName),
+        "opset": .integer(graph.opset), "inputs": .strings(inputs.names),
         "output": .string(network.outputName), "weights": .string(weightsText),
         "folding": graph.foldingNotice.map { .string($0) } ?? .null,
         "parameter_order": .strings(model.parameters.names),
-        "data": .string(inputsPath), "samples": .integer(n), "batch_size": .integer(batchSize),
+        "data": .strings(inputPaths), "samples": .integer(n), "batch_size": .integer(batchSize),
         "loss": .string(m.loss.rawValue), "reduction": .string(m.reduction.rawValue),
         "mode": "eval", "parameter_count": .integer(model.parameters.parameterCount),
       ])
+  }
+
+  /// The graph's inputs from `--inputs FILE` (a graph of one input) or `--input name=file`
+  /// for each: floating-point arrays as values, integer and boolean arrays as integers (token
+  /// ids, masks), all with one sample count. Also returns the first file's contents (labels
+  /// stored beside the inputs).
+  static func readGraphInputs(
+    _ options: SharedOptions, graph: ONNXGraph
+  ) throws -> (ModelInputs<Scalar>, InputFile<Scalar>) {
+    let graphInputs = graph.inputs.map(\.name)
+    var sources: [(name: String, path: String)]
+    if let path = options.data.inputs {
+      guard graphInputs.count == 1 else {
+        throw CLIError(
+          "\(graph.path) has inputs \(graphInputs): give each with --input name=file")
+      }
+      sources = [(graphInputs[0], path)]
+    } else {
+      sources = try options.data.parsedNamedInputs()
+      let given = Set(sources.map(\.name))
+      if let unknown = sources.first(where: { !graphInputs.contains($0.name) }) {
+        throw CLIError(
+          "--input \(unknown.name)=...: \(graph.path) has no input \"\(unknown.name)\"; its "
+            + "inputs are \(graphInputs)")
+      }
+      let missing = graphInputs.filter { !given.contains($0) }
+      guard missing.isEmpty else {
+        throw CLIError(
+          "\(graph.path) also needs the inputs \(missing): give each with --input name=file")
+      }
+      sources.sort { graphInputs.firstIndex(of: $0.name)! < graphInputs.firstIndex(of: $1.name)! }
+    }
+    var tensors: [InputTensor<Scalar>] = []
+    var first: InputFile<Scalar>?
+    var count: (Int, String)?
+    for (name, path) in sources {
+      let file = try DataFiles.readInputs(
+        path, normalization: options.data.normalization, limit: options.data.samples,
+        as: Scalar.self, arrayName: options.data.inputs == nil ? name : nil)
+      if first == nil { first = file }
+      let tensor: InputTensor<Scalar>
+      if let images = file.images {
+        tensor = .real(images.tensor)
+      } else if let stored = file.inputs, stored.dtype.isFloatingPoint {
+        let values = stored.floatingPoint(as: Scalar.self)
+        try checkFinite(values, what: "input \"\(name)\"", path: path)
+        tensor = .real(values)
+      } else if let stored = file.inputs {
+        do {
+          tensor = .integer(
+            IntegerTensor(
+              shape: stored.shape, values: try stored.integers(), isBoolean: stored.dtype == .bool))
+        } catch {
+          throw CLIError("\(path): input \"\(name)\" cannot be read as integers: \(error)")
+        }
+      } else {
+        preconditionFailure("an input file yields inputs")
+      }
+      guard let samples = tensor.shape.first else {
+        throw CLIError("\(path): input \"\(name)\" is a scalar; inputs need a sample axis")
+      }
+      if let (n, other) = count, n != samples {
+        throw CLIError(
+          "\(path): input \"\(name)\" has \(samples) samples but \(other) has \(n); inputs "
+            + "share their sample axis")
+      }
+      count = count ?? (samples, path)
+      tensors.append(tensor)
+    }
+    return (ModelInputs(names: sources.map(\.name), tensors: tensors), first!)
   }
 
   /// Replaces the graph's initializers with a safetensors state dict's tensors of the same

@@ -30,6 +30,12 @@ struct InputHessian: AnalysisCommand {
   @Option(help: "The sample's index in the data set.")
   var sample: Int = 0
 
+  @Option(
+    help: ArgumentHelp(
+      "The input to differentiate, for models of several inputs (default: the first "
+        + "floating-point one).", valueName: "name"))
+  var withRespectTo: String?
+
   @Option(help: "Largest eigenvalues to report.")
   var top: Int = 5
 
@@ -49,6 +55,28 @@ struct InputHessian: AnalysisCommand {
     }
   }
 
+  /// The input differentiated: `--with-respect-to`, or the first floating-point input.
+  func differentiatedInput<Scalar>(_ inputs: ModelInputs<Scalar>) throws -> String {
+    let real = zip(inputs.names, inputs.tensors).compactMap { name, tensor -> String? in
+      if case .real = tensor { return name }
+      return nil
+    }
+    if let chosen = withRespectTo {
+      guard real.contains(chosen) else {
+        throw CLIError(
+          "input-hessian: --with-respect-to \(chosen) is not a floating-point input; the model's "
+            + "floating-point inputs are \(real)")
+      }
+      return chosen
+    }
+    guard let first = real.first else {
+      throw CLIError(
+        "input-hessian: the model's inputs \(inputs.names) are all integers (token ids); an "
+          + "input Hessian needs a floating-point input")
+    }
+    return first
+  }
+
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
@@ -57,19 +85,22 @@ struct InputHessian: AnalysisCommand {
       throw CLIError(
         "input-hessian: --sample \(sample) is out of range: the data set has \(count) samples")
     }
-    let x = workload.inputs.slice(sample..<sample + 1, alongAxis: 0)
+    let inputs = workload.modelInputs.slice(sample..<sample + 1)
+    let name = try differentiatedInput(inputs)
+    guard case .real(let x)? = inputs[name] else { preconditionFailure("checked above") }
     let target = workload.targets.slice(sample..<sample + 1)
     let loss = workload.loss
     let hessian = try explained {
       try InputHessianOperator(
-        model: workload.model, input: x, method: context.method,
+        model: workload.model, inputs: inputs, withRespectTo: name, method: context.method,
         checkDeterminism: context.checksDeterminism
       ) { output in loss(output, target) }
     }
     let n = hessian.dimension
     let observed = ObservedOperator(base: hessian, progress: context.progress)
     var fields: JSONDocument = [
-      "scope": "input", "sample": .integer(sample), "dimension": .integer(n),
+      "scope": "input", "input": .string(name), "sample": .integer(sample),
+      "dimension": .integer(n),
       "input_shape": .integers(x.shape), "loss": .number(try hessian.value()),
     ]
     var files: [(String, Data)] = []

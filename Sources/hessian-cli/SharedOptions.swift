@@ -192,8 +192,9 @@ struct DataOptions: ParsableArguments {
   @Option(
     name: .customLong("input"),
     help: ArgumentHelp(
-      "A named graph input and its file (.npy, .npz, .safetensors), for ONNX graphs; instead "
-        + "of --inputs.", valueName: "name=file"))
+      "A named graph input and its file (.npy, .npz, .safetensors; floating-point, or integer "
+        + "token ids and masks), for ONNX graphs; repeat it for each input, instead of --inputs.",
+      valueName: "name=file"))
   var namedInputs: [String] = []
 
   @Option(help: "Samples per batch; the Hessian is of the loss over all samples.")
@@ -211,30 +212,30 @@ struct DataOptions: ParsableArguments {
     if inputs != nil && !namedInputs.isEmpty {
       throw ValidationError("--inputs and --input name=file cannot be combined")
     }
-    if namedInputs.count > 1 {
-      throw ValidationError(
-        "several --input files are not supported yet: the graph must have one floating-point "
-          + "input (masks and token ids arrive with the multi-input model seam)")
+    let named = try parsedNamedInputs()
+    if Set(named.map(\.name)).count != named.count {
+      throw ValidationError("--input names repeat: \(named.map(\.name))")
     }
-    _ = try parsedNamedInput()
     if inputs == nil && namedInputs.isEmpty && labels != nil {
       throw ValidationError("--labels needs --inputs")
     }
   }
 
-  /// `--input name=file`, split.
-  func parsedNamedInput() throws -> (name: String, path: String)? {
-    guard let argument = namedInputs.first else { return nil }
-    guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex,
-      argument.index(after: equals) != argument.endIndex
-    else {
-      throw ValidationError("--input takes name=file, such as --input z=z.npy; got \"\(argument)\"")
+  /// Each `--input name=file`, split.
+  func parsedNamedInputs() throws -> [(name: String, path: String)] {
+    try namedInputs.map { argument in
+      guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex,
+        argument.index(after: equals) != argument.endIndex
+      else {
+        throw ValidationError(
+          "--input takes name=file, such as --input z=z.npy; got \"\(argument)\"")
+      }
+      return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
     }
-    return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
   }
 
-  /// The inputs file, from `--inputs` or `--input name=file`.
-  var inputsPath: String? { inputs ?? (try? parsedNamedInput())??.path }
+  /// The (first) inputs file, from `--inputs` or `--input name=file`.
+  var inputsPath: String? { inputs ?? (try? parsedNamedInputs())?.first?.path }
 }
 
 struct AnalysisOptions: ParsableArguments {

@@ -2,6 +2,7 @@
 // weights against the architecture, inputs against the model's input shape, labels against
 // its outputs, and every value finite. Each check fails with one line naming the file.
 
+import Autodiff
 import Foundation
 import HessianAnalysis
 import NeuralNetworks
@@ -13,8 +14,8 @@ struct Workload<Scalar: TensorScalar> {
   var model: Model<Scalar>
   var loss: LossFunction
   var data: DataSet<Scalar>
-  /// All samples, in order.
-  var inputs: Tensor<Scalar>
+  /// All samples' inputs by name, in order.
+  var modelInputs: ModelInputs<Scalar>
   var targets: Targets<Scalar>
   /// A one-line description for reports: "mlp 2,32,32,3 tanh (built-in, trained 1500 steps)".
   var title: String
@@ -54,7 +55,7 @@ struct Workload<Scalar: TensorScalar> {
     return Workload(
       model: model, loss: loss,
       data: DataSet(inputs: inputs, targets: kept, batchSize: Swift.min(batchSize, n)),
-      inputs: inputs, targets: kept,
+      modelInputs: ModelInputs(inputs), targets: kept,
       title: "built-in MLP 2-32-32-3 (tanh) trained \(steps) steps on 3 spirals",
       fields: [
         "name": "built-in mlp", "widths": .integers(widths), "activation": "tanh",
@@ -114,7 +115,7 @@ struct Workload<Scalar: TensorScalar> {
     let workload = Workload(
       model: model, loss: loss,
       data: DataSet(inputs: inputs, targets: targets, batchSize: batchSize),
-      inputs: inputs, targets: targets,
+      modelInputs: ModelInputs(inputs), targets: targets,
       title: "\(modelTitle(name, m)) on \(URL(fileURLWithPath: inputsPath).lastPathComponent)",
       fields: [
         "name": .string(name.rawValue),
@@ -128,6 +129,13 @@ struct Workload<Scalar: TensorScalar> {
         "parameter_count": .integer(model.parameters.parameterCount),
       ])
     return workload
+  }
+
+  /// The number of outputs per sample (the sketch sizes of Hutch++ use it).
+  var outputsPerSample: Int {
+    model.output(
+      for: modelInputs.slice(0..<1), parameters: model.parameters.values.map { Variable($0) }
+    ).count
   }
 
   static func modelTitle(_ name: ModelName, _ m: ModelOptions) -> String {

@@ -9,6 +9,7 @@ import ONNXProto
 import TensorCore
 import TensorIO
 import Testing
+import _TestSupport
 
 @Suite("hessian on ONNX models", .serialized)
 struct ONNXCommandTests {
@@ -150,5 +151,46 @@ struct ONNXCommandTests {
     try refusal(
       ["eigen", "--model", "lenet.onnx", "--inputs", data],
       mentions: ["lenet.onnx", "no such file"])
+  }
+}
+
+extension ONNXCommandTests {
+  /// A graph of a floating-point and an integer input, each given as `--input name=file`:
+  /// the CLI reads int64 ids as integers, checks the shapes, and gives the library's loss;
+  /// `input-hessian --with-respect-to x` differentiates the floating-point one.
+  @Test func severalNamedInputsOfBothTypes() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let (bytes, _, _) = try EmbeddingGraph.bytes(features: 3, classes: 4, vocabulary: 6, seed: 2)
+    try bytes.write(to: scratch.url.appendingPathComponent("two.onnx"))
+    let x = Tensor<Double>(shape: [4, 3], scalars: (0..<12).map { Double($0) / 7 - 0.5 })
+    try NumPy.write(StoredTensor(x), to: scratch.url.appendingPathComponent("x.npy"))
+    try NumPy.write(
+      StoredTensor(integers: [Int64(5), 0, 2, 5], shape: [4]),
+      to: scratch.url.appendingPathComponent("ids.npy"))
+    try NumPy.write(
+      StoredTensor(integers: [Int64(1), 3, 0, 2], shape: [4]),
+      to: scratch.url.appendingPathComponent("y.npy"))
+    let common = [
+      "--model", scratch.path("two.onnx"), "--input", "ids=" + scratch.path("ids.npy"),
+      "--input", "x=" + scratch.path("x.npy"), "--precision", "double", "--quiet",
+    ]
+    let run = try CLI.run(["eigen", "--top", "2", "--labels", scratch.path("y.npy")] + common)
+    #expect(run.status == 0, "\(run.stderr)")
+    let model = try #require(run.json()["model"] as? [String: Any])
+    #expect(model["inputs"] as? [String] == ["x", "ids"])
+    #expect(model["parameter_order"] as? [String] == ["W", "E"])
+
+    let input = try CLI.run(
+      ["input-hessian", "--with-respect-to", "x", "--labels", scratch.path("y.npy")] + common)
+    #expect(input.status == 0, "\(input.stderr)")
+    #expect(try input.json()["dimension"] as? Int == 3)
+    let bad = try CLI.run(
+      ["input-hessian", "--with-respect-to", "ids", "--labels", scratch.path("y.npy")] + common)
+    #expect(bad.status != 0 && bad.stderr.contains("not a floating-point input"))
+    let missing = try CLI.run(
+      ["eigen", "--model", scratch.path("two.onnx"), "--input", "x=" + scratch.path("x.npy"),
+       "--labels", scratch.path("y.npy"), "--quiet"])
+    #expect(missing.status != 0 && missing.stderr.contains("also needs the inputs [\"ids\"]"))
   }
 }

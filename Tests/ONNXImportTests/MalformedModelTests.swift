@@ -159,12 +159,29 @@ struct MalformedModelTests {
     #expect(reason.contains("node \"/f2/Gemm\" (Gemm): inner dimensions differ: A [8, 432]"))
   }
 
-  @Test func severalInputsNeedAName() throws {
-    let reason = try Self.error { m in
-      var extra = m.graph.input[0]
-      extra.name = "mask"
-      m.graph.input.append(extra)
+  /// A graph of several inputs takes them by name; one missing is named.
+  @Test func severalInputsAreTakenByName() throws {
+    var m = try Self.model()
+    var extra = m.graph.input[0]
+    extra.name = "mask"
+    m.graph.input.append(extra)
+    let graph = try ONNXGraph(serializedBytes: m.serializedData())
+    let network = try ONNXNetwork<Float>(graph)
+    #expect(network.inputNames == [m.graph.input[0].name, "mask"])
+    #expect(network.inputName == nil)
+    do {
+      try network.check(inputShape: [8, 1, 6, 6])
+      Issue.record("no error")
+    } catch let e as ONNXImportError {
+      #expect(e.reason.contains("check them by name"))
     }
-    #expect(reason.contains("mask") && reason.contains("one floating-point input"))
+    do {
+      try network.check(
+        ModelInputs(names: [m.graph.input[0].name], tensors: [.real(Tensor(zeros: [8, 1, 6, 6]))]))
+      Issue.record("no error")
+    } catch let e as ONNXImportError {
+      #expect(e.reason.contains("input \"mask\" is missing"))
+    }
   }
+
 }
