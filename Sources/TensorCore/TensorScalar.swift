@@ -77,9 +77,15 @@ extension Float: TensorScalar {
       return accelerateSymmetricEigen(
         n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, ssyevd_)
     #else
+      // LAPACKE_ssyevd sizes its workspace from a float32 query, which rounds 1 + 6n + 2n^2
+      // down once it passes 2^24 (n > about 2,900) and then fails with info -9: the sizes are
+      // given here from LAPACK's formulas instead.
+      var work = [Float](repeating: 0, count: symmetricEigenWorkspace(n: n, vectors: vectors))
+      var iwork = [Int32](repeating: 0, count: vectors ? 3 + 5 * n : 1)
       return Int(
-        LAPACKE_ssyevd(
-          LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+        LAPACKE_ssyevd_work(
+          LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues,
+          &work, Int32(work.count), &iwork, Int32(iwork.count)))
     #endif
   }
 
@@ -95,6 +101,12 @@ extension Float: TensorScalar {
         LAPACKE_sstev(LAPACK_ROW_MAJOR, z == nil ? jobN : jobV, Int32(n), d, e, z, Int32(n)))
     #endif
   }
+}
+
+/// The workspace `?syevd` needs for an `n x n` matrix (LAPACK's documented minimum):
+/// `1 + 6n + 2n^2` with eigenvectors, `2n + 1` without.
+func symmetricEigenWorkspace(n: Int, vectors: Bool) -> Int {
+  n <= 1 ? 1 : vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1
 }
 
 extension Double: TensorScalar {
@@ -123,9 +135,12 @@ extension Double: TensorScalar {
       return accelerateSymmetricEigen(
         n: n, a: a, eigenvalues: eigenvalues, vectors: vectors, dsyevd_)
     #else
+      var work = [Double](repeating: 0, count: symmetricEigenWorkspace(n: n, vectors: vectors))
+      var iwork = [Int32](repeating: 0, count: vectors ? 3 + 5 * n : 1)
       return Int(
-        LAPACKE_dsyevd(
-          LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues))
+        LAPACKE_dsyevd_work(
+          LAPACK_ROW_MAJOR, vectors ? jobV : jobN, upper, Int32(n), a, Int32(n), eigenvalues,
+          &work, Int32(work.count), &iwork, Int32(iwork.count)))
     #endif
   }
 

@@ -86,6 +86,7 @@ struct InputHessian: AnalysisCommand {
         "input-hessian: --sample \(sample) is out of range: the data set has \(count) samples")
     }
     let inputs = workload.modelInputs.slice(sample..<sample + 1)
+    try workload.checkRuns(inputs)
     let name = try differentiatedInput(inputs)
     guard case .real(let x)? = inputs[name] else { preconditionFailure("checked above") }
     let target = workload.targets.slice(sample..<sample + 1)

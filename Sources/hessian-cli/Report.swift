@@ -113,7 +113,7 @@ struct Report: AnalysisCommand {
       "report 1/5: eigenvalues \(eigen.eigenvalues.map(format).joined(separator: ", ")) "
         + "in \(eigen.matvecCount) HVPs")
 
-    let outputs = workload.outputsPerSample
+    let outputs = try workload.outputsPerSample()
     let sketch = Swift.min(n - 1, Swift.max(top, outputs))
     context.progress.begin("report 2/5: trace (Hutch++, sketch \(sketch))", budget: maxProbes)
     let trace = try hutchPlusPlusTrace(

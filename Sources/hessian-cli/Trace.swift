@@ -120,7 +120,7 @@ struct Trace: AnalysisCommand {
         maxMatvecs: maxProbes, blockSize: blockSize, using: &generator,
         progress: context.progress.traceReporter)
     case .hutchPlusPlus:
-      let outputs = workload.outputsPerSample
+      let outputs = try workload.outputsPerSample()
       let rank = lowRank ?? Swift.min(outputs, n - 1)
       guard rank >= 1 && rank < n, maxProbes >= 2 * rank + 2 else {
         throw CLIError(
@@ -183,7 +183,7 @@ struct Trace: AnalysisCommand {
     -> CommandResult
   {
     let available = layerOutputNames(
-      of: workload.model, inputs: workload.modelInputs.slice(0..<1))
+      of: workload.model, inputs: try workload.data.batch(0).modelInputs)
     let chosen = layers.map { $0.split(separator: ",").map(String.init) } ?? available
     context.progress.begin("trace: activation Hessians of \(chosen.count) layers")
     let traces = try explained {

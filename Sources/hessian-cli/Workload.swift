@@ -5,6 +5,7 @@
 import Autodiff
 import Foundation
 import HessianAnalysis
+import ONNXImport
 import NeuralNetworks
 import TensorCore
 import TensorIO
@@ -131,11 +132,20 @@ struct Workload<Scalar: TensorScalar> {
     return workload
   }
 
-  /// The number of outputs per sample (the sketch sizes of Hutch++ use it).
-  var outputsPerSample: Int {
-    model.output(
-      for: modelInputs.slice(0..<1), parameters: model.parameters.values.map { Variable($0) }
-    ).count
+  /// The number of outputs per sample (the sketch sizes of Hutch++ use it), from the first
+  /// batch (a graph exported for a fixed batch size runs on nothing else).
+  func outputsPerSample() throws -> Int {
+    let batch = try data.batch(0)
+    let outputs = model.output(
+      for: batch.modelInputs, parameters: model.parameters.values.map { Variable($0) })
+    return Swift.max(1, outputs.count / batch.count)
+  }
+
+  /// Refuses inputs an imported graph cannot run on (one sample of a graph exported for a
+  /// fixed batch size), with the importer's message, before an operator is built on them.
+  func checkRuns(_ inputs: ModelInputs<Scalar>) throws {
+    guard let network = model.network as? ONNXNetwork<Scalar> else { return }
+    try network.check(inputs)
   }
 
   static func modelTitle(_ name: ModelName, _ m: ModelOptions) -> String {

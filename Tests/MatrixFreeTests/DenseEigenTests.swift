@@ -54,3 +54,23 @@ func denseRoundTrip<S: TensorScalar>(_: S.Type) throws {
   #expect(throws: MatrixFreeError.self) { _ = try denseMatrix(of: small, memoryLimit: 79_999) }
   #expect(try denseMatrix(of: small, memoryLimit: 80_000).shape == [100, 100])
 }
+
+/// Float eigenvectors of a 3,000 x 3,000 matrix: LAPACKE_ssyevd's own workspace query rounds
+/// `1 + 6n + 2n^2` down in float32 past 2^24 and fails (info -9); the explicit workspace does
+/// not. The matrix is diag(1, ..., n) with its first two coordinates mixed by a rotation, so the
+/// eigenvalues are known: 1, ..., n.
+@Test func floatEigenvectorsOfALargeMatrix() throws {
+  let n = 3000
+  var a = Tensor<Float>(zeros: [n, n])
+  a.withUnsafeMutableBufferPointer { p in
+    for i in 0..<n { p[i * n + i] = Float(i + 1) }
+    // R diag(1, 2) Rᵀ with R a rotation by 45 degrees: [[1.5, 0.5], [0.5, 1.5]].
+    p[0] = 1.5
+    p[1] = 0.5
+    p[n] = 0.5
+    p[n + 1] = 1.5
+  }
+  let (values, _) = try symmetricEigendecomposition(of: a)
+  let v = values.scalars
+  #expect(abs(v[0] - 1) < 1e-4 && abs(v[1] - 2) < 1e-4 && abs(v[n - 1] - Float(n)) < 1e-2)
+}
