@@ -72,7 +72,8 @@ let package = Package(
       name: "hessian-bench",
       dependencies: [
         "TensorCore", "Autodiff", "NeuralNetworks", "TensorIO", "MatrixFree", "HessianAnalysis",
-        "_TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "ONNXImport", "_TestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // MARK: - Implementation details

@@ -5,6 +5,7 @@
 @_exported import HessianAnalysis
 @_exported import MatrixFree
 @_exported import NeuralNetworks
+@_exported import ONNXImport
 @_exported import Plots
 @_exported import TensorCore
 @_exported import TensorIO

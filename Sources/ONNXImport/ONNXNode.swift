@@ -140,6 +140,24 @@ struct NodeContext<Scalar: TensorScalar> {
     }
   }
 
+  /// The most elements an op may create from a file's numbers (2^28: 1 GiB of float32), so
+  /// that a shape in the file cannot make HessianKit allocate far beyond what it holds.
+  static var elementLimit: Int { 1 << 28 }
+
+  /// Refuses a result of `shape` above ``elementLimit`` elements (or with a negative axis).
+  func checkAllocation(_ shape: [Int], _ what: String) throws {
+    var count = 1
+    for d in shape {
+      guard d >= 0 else { throw NodeError("\(what) has a negative dimension in \(shape)") }
+      let (product, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow, product <= Self.elementLimit else {
+        throw NodeError(
+          "\(what) of shape \(shape) would exceed \(Self.elementLimit) elements; refused")
+      }
+      count = product
+    }
+  }
+
   /// Normalizes a possibly negative axis of a rank-`rank` tensor.
   func axis(_ a: Int, rank: Int) throws -> Int {
     let r = a < 0 ? a + rank : a

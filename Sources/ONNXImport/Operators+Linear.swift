@@ -231,6 +231,16 @@ extension ONNXEvaluator {
       throw NodeError("asymmetric pads \(win.pads) are not supported for ConvTranspose")
     }
     let outChannels = w.shape[1] * groups
+    var outputShape = [x.shape[0], outChannels]
+    for axis in 0..<2 {
+      outputShape.append(
+        (x.shape[2 + axis] - 1) * win.strides[axis] - 2 * win.pads[axis]
+          + win.dilations[axis] * (win.kernel[axis] - 1) + outputPadding[axis] + 1)
+    }
+    guard outputShape[2] >= 1, outputShape[3] >= 1 else {
+      throw NodeError("the output would be empty (\(outputShape)): pads \(win.pads) are too large")
+    }
+    try c.checkAllocation(outputShape, "the output")
     let bias = c.has(2) ? try c.real(2) : nil
     if let b = bias, b.shape != [outChannels] {
       throw NodeError("bias has shape \(b.shape), expected [\(outChannels)]")
@@ -247,9 +257,6 @@ extension ONNXEvaluator {
           outputPadding: (outputPadding[0], outputPadding[1]))
       }
       y = Variable.concatenated(parts, alongAxis: 1)
-    }
-    guard y.shape[2] >= 1, y.shape[3] >= 1 else {
-      throw NodeError("the output would be empty (\(y.shape))")
     }
     if let bias { y = y + bias.reshaped(to: [1, outChannels, 1, 1]) }
     return .real(y)

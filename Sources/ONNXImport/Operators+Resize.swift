@@ -36,13 +36,23 @@ extension ONNXEvaluator {
       guard scales.count == rank, scales.allSatisfy({ $0 > 0 }) else {
         throw NodeError("needs scales or sizes for each of the \(rank) axes")
       }
-      sizes = zip(x.shape, scales).map { Int((Double($0) * $1).rounded(.down)) }
+      sizes = try zip(x.shape, scales).map { d, scale in
+        let size = (Double(d) * scale).rounded(.down)
+        guard size.isFinite, size < Double(NodeContext<Scalar>.elementLimit) else {
+          throw NodeError("scale \(scale) gives a size beyond the element limit")
+        }
+        return Int(size)
+      }
     } else {
       guard sizes.count == rank, sizes.allSatisfy({ $0 >= 1 }) else {
         throw NodeError("sizes \(sizes) do not give a positive size for each axis of \(x.shape)")
       }
       scales = zip(sizes, x.shape).map { Double($0) / Double($1) }
     }
+    guard sizes.allSatisfy({ $0 >= 1 }) else {
+      throw NodeError("scales \(scales) give an empty output \(sizes) for input \(x.shape)")
+    }
+    try c.checkAllocation(sizes, "the output")
     guard Array(sizes[..<(rank - 2)]) == Array(x.shape[..<(rank - 2)]) else {
       throw NodeError("resizes only the last two axes; sizes \(sizes) for input \(x.shape)")
     }

@@ -247,6 +247,7 @@ extension ONNXEvaluator {
     let x = try c.value(0)
     let requested = try c.integerList(1)
     let shape = try broadcastShapes(x.shape, requested)
+    try c.checkAllocation(shape, "the output")
     switch x {
     case .real(let v):
       let aligned = v.shape.count < shape.count
@@ -270,10 +271,17 @@ extension ONNXEvaluator {
     guard pads.count == 2 * axes.count else {
       throw NodeError("pads \(pads) do not give two amounts per axis of \(x.shape)")
     }
-    for (i, axis) in axes.enumerated() where pads[i] != 0 || pads[i + axes.count] != 0 {
-      guard x.shape[axis] + pads[i] + pads[i + axes.count] >= 0 else {
+    var padded = x.shape
+    for (i, axis) in axes.enumerated() {
+      let (a, o1) = padded[axis].addingReportingOverflow(pads[i])
+      let (b, o2) = a.addingReportingOverflow(pads[i + axes.count])
+      guard !o1, !o2, b >= 0 else {
         throw NodeError("pads \(pads) crop more than axis \(axis) of \(x.shape) holds")
       }
+      padded[axis] = b
+    }
+    try c.checkAllocation(padded, "the padded output")
+    for (i, axis) in axes.enumerated() where pads[i] != 0 || pads[i + axes.count] != 0 {
       x = zeroPadded(x, axis: axis, before: pads[i], after: pads[i + axes.count])
     }
     return .real(x)
@@ -297,9 +305,7 @@ extension ONNXEvaluator {
 
   static func constantOfShape(_ c: NodeContext<Scalar>) throws -> GraphValue<Scalar> {
     let shape = try c.integerList(0)
-    guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) <= 1 << 31 else {
-      throw NodeError("shape \(shape) is not valid")
-    }
+    try c.checkAllocation(shape, "the output")
     guard case .tensor(let stored)? = c.node.attributes["value"] else {
       return .real(Variable(Tensor(zeros: shape)))
     }
@@ -320,12 +326,19 @@ extension ONNXEvaluator {
       guard start.count == 1, limit.count == 1, delta.count == 1, delta[0] != 0 else {
         throw NodeError("needs scalar start, limit and a non-zero delta")
       }
-      let n = Swift.max(0, (limit[0] - start[0] + delta[0] - (delta[0] > 0 ? 1 : -1)) / delta[0])
+      let span = limit[0].subtractingReportingOverflow(start[0])
+      guard !span.overflow else { throw NodeError("the range \(start[0])..<\(limit[0]) overflows") }
+      let n = Swift.max(0, (span.partialValue + delta[0] - (delta[0] > 0 ? 1 : -1)) / delta[0])
+      try c.checkAllocation([n], "the range")
       return .integer(IntegerTensor((0..<n).map { start[0] + $0 * delta[0] }))
     }
     let (start, limit, delta) = (try c.constantScalar(0), try c.constantScalar(1), try c.constantScalar(2))
-    guard delta != 0 else { throw NodeError("delta is 0") }
-    let n = Swift.max(0, Int(((limit - start) / delta).rounded(.up)))
+    guard delta != 0, start.isFinite, limit.isFinite, delta.isFinite else {
+      throw NodeError("start, limit and delta must be finite with a non-zero delta")
+    }
+    let steps = ((limit - start) / delta).rounded(.up)
+    guard steps < Double(NodeContext<Scalar>.elementLimit) else { throw NodeError("the range has \(steps) elements; refused") }
+    let n = Swift.max(0, Int(steps))
     return .real(Variable(Tensor((0..<n).map { Scalar(start + Double($0) * delta) })))
   }
 }

@@ -29,12 +29,19 @@ struct HessianBench: ParsableCommand {
     help: """
       Tasks to run, comma-separated: forward, gradient, hvp, block8 (the default), and the \
       analysis tasks top1, top5, trace, density (each run once: seconds, HVP counts, values), \
-      and kernels (each convolution tangent kernel of the block of 8 at its ResNet-20 shapes).
+      kernels (each convolution tangent kernel of the block of 8 at its ResNet-20 shapes), and \
+      onnx (--onnx FILE against the built-in model).
       """)
   var tasks = "forward,gradient,hvp,block8"
   @Option(help: "A safetensors state dict to load instead of random weights.") var weights: String?
   @Option(help: "A .npy file of float32 inputs [N, 3, 32, 32].") var inputs: String?
   @Option(help: "A .npy file of int64 labels [N].") var labels: String?
+  @Option(
+    help: """
+      onnx task: an ONNX export of the same ResNet (with the weights of --weights), timed \
+      against the built-in one, alternating.
+      """)
+  var onnx: String?
   @Option(help: "missrate: the operators' dimension.") var missrateDimension = 10_000
   @Option(help: "missrate: seeds per configuration.") var missrateSeeds = 1000
   @Option(help: "missrate: eigenvalue counts k, comma-separated.") var missrateCounts = "1,3,5,10"
@@ -97,6 +104,14 @@ struct HessianBench: ParsableCommand {
       report.merge(
         kernelReport(
           shapes: kernelShapes, batch: batch, directions: 8, repeats: repeats, using: &generator)
+      ) { a, _ in a }
+    }
+    if selected.contains("onnx") {
+      guard let onnx else { throw ValidationError("the onnx task needs --onnx FILE") }
+      report.merge(
+        try importedModelReport(
+          onnx: onnx, builtIn: model, inputs: x, targets: targets, directions: v1, block: v8,
+          repeats: repeats)
       ) { a, _ in a }
     }
     report.merge(

@@ -56,4 +56,15 @@ struct UmbrellaImportTests {
     let chart = LineChart(series: [.init(name: "loss", x: [0, 1, 2], y: [3, 1, 2])])
     #expect(chart.svg().hasPrefix("<svg") || chart.svg().contains("<svg"))
   }
+
+  /// ONNXImport through the same import: a file PyTorch exported, as a Model.
+  @Test("ONNXImport through the same import")
+  func importedModel() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Fixtures/onnx/lenet.dynamo.onnx")
+    let graph = try ONNXGraph(contentsOf: url)
+    let model = Model<Float>(try ONNXNetwork<Float>(graph))
+    #expect(model.parameters.names.first == "conv1.weight")
+    #expect(model.parameters.parameterCount == 3446)
+  }
 }

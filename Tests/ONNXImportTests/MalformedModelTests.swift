@@ -120,6 +120,26 @@ struct MalformedModelTests {
     #expect(reason.contains("f2.bias") && reason.contains("impossible shape"))
   }
 
+  /// A shape in the file cannot make the importer allocate beyond its element limit: a
+  /// ConstantOfShape of 2^40 elements fails with a message, not with the machine's memory.
+  @Test func enormousComputedShapeIsRefused() throws {
+    let reason = try Self.error { m in
+      var shape = Onnx_TensorProto()
+      shape.name = "huge_shape"
+      shape.dims = [2]
+      shape.dataType = 7
+      shape.int64Data = [1 << 20, 1 << 20]
+      m.graph.initializer.append(shape)
+      var node = Onnx_NodeProto()
+      node.opType = "ConstantOfShape"
+      node.name = "/huge"
+      node.input = ["huge_shape"]
+      node.output = ["huge"]
+      m.graph.node.insert(node, at: 0)
+    }
+    #expect(reason.contains("node \"/huge\" (ConstantOfShape)") && reason.contains("refused"))
+  }
+
   @Test func externalDataOutsideTheDirectoryIsRefused() throws {
     func external(_ location: String) -> (inout Onnx_ModelProto) -> Void {
       { m in
