@@ -141,6 +141,15 @@ struct ONNXCommandTests {
         "eigen", "--model", Self.path("lenet.legacy.onnx"), "--inputs", data, "--weights",
         Self.path("seed003.weights.safetensors"),
       ], mentions: ["c1.weight", "not initializers of the ONNX graph"])
+    // A state dict whose tensor has the wrong shape: the key and both shapes are named.
+    try Safetensors.write(
+      [("fc2.bias", StoredTensor(Tensor<Float>(zeros: [7])))],
+      to: scratch.url.appendingPathComponent("bad.safetensors"))
+    try refusal(
+      [
+        "eigen", "--model", Self.path("lenet.legacy.onnx"), "--inputs", data, "--weights",
+        scratch.path("bad.safetensors"),
+      ], mentions: ["bad.safetensors", "\"fc2.bias\" has shape [7] in the file but [10]"])
     // A batch the graph was not exported for.
     try refusal(
       ["eigen", "--model", Self.path("lenet.legacy.onnx"), "--inputs", data, "--batch-size", "3"],
