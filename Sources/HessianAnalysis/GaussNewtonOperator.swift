@@ -197,30 +197,49 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
     _ z: Tensor<Scalar>, _ u: Tensor<Scalar>, targets: Targets<Scalar>
   ) -> Tensor<Scalar> {
     switch loss {
-    case .crossEntropy(let reduction):
-      // Softmax over the class axis 1 of z (axis 2 of the tangents u).
-      let shifted = (z - z.max(alongAxes: [1])).exp()
-      let p = shifted / shifted.sum(alongAxes: [1])
-      let pu = p * u
-      let labels = targets.classLabels ?? []
-      let labeled = loss.normalizationCount(targets)
-      let scale: Scalar = reduction == .mean ? 1 / Scalar(Swift.max(labeled, 1)) : 1
-      var h = (pu - p * pu.sum(alongAxes: [2])) * scale
-      if labeled < labels.count {
-        // Ignored positions contribute nothing: zero their rows.
-        var positions = z.shape
-        positions[1] = 1
-        let mask = Tensor<Scalar>(
-          shape: positions,
-          scalars: labels.map { $0 == Targets<Scalar>.ignoreIndex ? 0 : 1 })
-        h = h * mask
+    case .tokenCrossEntropy(let reduction):
+      // The class axis last: move it to 1, apply the closed form, move it back.
+      let r = z.rank
+      guard r > 2 else {
+        return crossEntropyHessianProducts(z, u, targets: targets, reduction: reduction)
       }
-      return h
+      let toFirst = [0, r - 1] + Array(1..<(r - 1))
+      let back = [0] + Array(2..<r) + [1]
+      let h = crossEntropyHessianProducts(
+        z.permuted(toFirst), u.permuted([0] + toFirst.map { $0 + 1 }), targets: targets,
+        reduction: reduction)
+      return h.permuted([0] + back.map { $0 + 1 })
+    case .crossEntropy(let reduction):
+      return crossEntropyHessianProducts(z, u, targets: targets, reduction: reduction)
     case .meanSquaredError(let reduction):
       let scale: Scalar = reduction == .mean ? 2 / Scalar(z.count) : 2
       return u * scale
     case .modelOutput:
       preconditionFailure("the GGN needs a loss on the outputs (refused at construction)")
     }
+  }
+
+  /// Cross-entropy's loss Hessian on `u`, class axis 1 of `z`.
+  func crossEntropyHessianProducts(
+    _ z: Tensor<Scalar>, _ u: Tensor<Scalar>, targets: Targets<Scalar>, reduction: Reduction
+  ) -> Tensor<Scalar> {
+    // Softmax over the class axis 1 of z (axis 2 of the tangents u).
+    let shifted = (z - z.max(alongAxes: [1])).exp()
+    let p = shifted / shifted.sum(alongAxes: [1])
+    let pu = p * u
+    let labels = targets.classLabels ?? []
+    let labeled = loss.normalizationCount(targets)
+    let scale: Scalar = reduction == .mean ? 1 / Scalar(Swift.max(labeled, 1)) : 1
+    var h = (pu - p * pu.sum(alongAxes: [2])) * scale
+    if labeled < labels.count {
+      // Ignored positions contribute nothing: zero their rows.
+      var positions = z.shape
+      positions[1] = 1
+      let mask = Tensor<Scalar>(
+        shape: positions,
+        scalars: labels.map { $0 == Targets<Scalar>.ignoreIndex ? 0 : 1 })
+      h = h * mask
+    }
+    return h
   }
 }

@@ -115,6 +115,10 @@ public func meanSquaredError<Scalar>(
 public enum LossFunction: Sendable, Hashable, Codable {
   /// ``crossEntropy(logits:labels:reduction:)`` with class targets.
   case crossEntropy(Reduction)
+  /// Cross-entropy with the class axis last: a language model's logits `[N, T, V]` and token
+  /// labels `[N, T]` (PyTorch `F.cross_entropy(logits.view(-1, V), labels.view(-1))`), the
+  /// ignore index and the mean over labeled tokens as in ``crossEntropy(_:)``.
+  case tokenCrossEntropy(Reduction)
   /// ``meanSquaredError(predictions:targets:reduction:)`` with value targets.
   case meanSquaredError(Reduction)
   /// The model's output is the objective: a scalar the graph computes itself (a model exported
@@ -133,12 +137,16 @@ public enum LossFunction: Sendable, Hashable, Codable {
     case (.crossEntropy(let r), .classes(let labels)),
       (.crossEntropy(let r), .positionClasses(_, let labels)):
       return NeuralNetworks.crossEntropy(logits: outputs, labels: labels, reduction: r)
+    case (.tokenCrossEntropy(let r), .classes(let labels)),
+      (.tokenCrossEntropy(let r), .positionClasses(_, let labels)):
+      return NeuralNetworks.crossEntropy(
+        logits: LossFunction.classAxisFirst(outputs), labels: labels, reduction: r)
     case (.meanSquaredError(let r), .values(let values)):
       return NeuralNetworks.meanSquaredError(predictions: outputs, targets: values, reduction: r)
     case (.modelOutput, _):
       precondition(outputs.count == 1, "the model's output is not a scalar: \(outputs.shape)")
       return outputs.shape.isEmpty ? outputs : outputs.reshaped(to: [])
-    case (.crossEntropy, _):
+    case (.crossEntropy, _), (.tokenCrossEntropy, _):
       preconditionFailure("cross-entropy needs class labels")
     case (.meanSquaredError, _):
       preconditionFailure("mean squared error needs value targets")
@@ -148,8 +156,16 @@ public enum LossFunction: Sendable, Hashable, Codable {
   /// The reduction.
   public var reduction: Reduction {
     switch self {
-    case .crossEntropy(let r), .meanSquaredError(let r), .modelOutput(let r): r
+    case .crossEntropy(let r), .tokenCrossEntropy(let r), .meanSquaredError(let r),
+      .modelOutput(let r):
+      r
     }
+  }
+
+  /// `[N, d1, ..., C]` with the class axis moved to position 1: `[N, C, d1, ...]`.
+  public static func classAxisFirst<Scalar>(_ logits: Variable<Scalar>) -> Variable<Scalar> {
+    let r = logits.shape.count
+    return r <= 2 ? logits : logits.permuted([0, r - 1] + Array(1..<(r - 1)))
   }
 
   /// What a mean-reduced loss divides by on these targets: the labeled positions for
@@ -158,7 +174,7 @@ public enum LossFunction: Sendable, Hashable, Codable {
   /// samples (or tokens) at once.
   public func normalizationCount<Scalar>(_ targets: Targets<Scalar>) -> Int {
     switch (self, targets) {
-    case (.crossEntropy, _):
+    case (.crossEntropy, _), (.tokenCrossEntropy, _):
       targets.classLabels.map { $0.reduce(0) { $1 == Targets<Scalar>.ignoreIndex ? $0 : $0 + 1 } }
         ?? targets.count
     default: targets.count

@@ -61,6 +61,8 @@ enum OperatorTable {
     // Reductions and softmax
     "ReduceMean": .init(reduction, constant: [1]), "ReduceSum": .init(reduction, constant: [1]),
     "Softmax": .init(["axis"]), "LogSoftmax": .init(["axis"]),
+    "LayerNormalization": .init(["axis", "epsilon", "stash_type"]),
+    "Trilu": .init(["upper"], constant: [1]),
     // Resize
     "Resize": .init(
       [

@@ -68,6 +68,31 @@ extension ONNXEvaluator {
     }
   }
 
+  /// Trilu: the lower (`upper` = 0) or upper triangle of the last two axes, from diagonal `k`,
+  /// the rest zero (PyTorch `torch.tril`, `torch.triu`; a causal mask).
+  static func trilu(_ c: NodeContext<Scalar>) throws -> GraphValue<Scalar> {
+    let x = try c.value(0)
+    let k = c.has(1) ? try c.integerList(1).first ?? 0 : 0
+    let upper = try c.int("upper", default: 1) != 0
+    guard x.shape.count >= 2 else { throw NodeError("needs rank 2 or more, got \(x.shape)") }
+    let (rows, columns) = (x.shape[x.shape.count - 2], x.shape[x.shape.count - 1])
+    let count = x.shape.reduce(1, *)
+    let keep: [Bool] = (0..<count).map { flat in
+      let j = flat % columns
+      let i = (flat / columns) % rows
+      return upper ? j - i >= k : j - i <= k
+    }
+    switch x {
+    case .integer(let t):
+      return .integer(
+        IntegerTensor(
+          shape: t.shape, values: zip(t.values, keep).map { $1 ? $0 : 0 }, isBoolean: t.isBoolean))
+    case .real(let v):
+      let mask = Tensor<Scalar>(shape: v.shape, scalars: keep.map { $0 ? 1 : 0 })
+      return .real(Variable.selecting(mask, v, Variable(Tensor(Scalar(0)))))
+    }
+  }
+
   /// SplitToSequence (split sizes, or chunks of `split` elements, or single elements with
   /// keepdims), SequenceAt, SequenceLength and ConcatFromSequence.
   static func sequenceOp(_ c: NodeContext<Scalar>) throws -> EdgeValue<Scalar> {

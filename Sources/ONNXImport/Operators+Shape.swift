@@ -187,8 +187,7 @@ extension ONNXEvaluator {
         s[axis] = 0
         return .real(Variable(Tensor(zeros: s)))
       }
-      return .real(
-        Variable.concatenated(indices.map { v.slice($0..<$0 + 1, alongAxis: axis) }, alongAxis: axis))
+      return .real(v.gathered(indices, alongAxis: axis))
     case .integer(let t):
       let outer = t.shape[..<axis].reduce(1, *)
       let inner = t.shape[(axis + 1)...].reduce(1, *)

@@ -214,18 +214,26 @@ extension Workload {
     }
     switch m.loss {
     case .crossEntropy:
-      let classes = outputShape[1]
-      let positions = Array(outputShape.dropFirst(2))
+      // PyTorch's class axis is 1 ([N, C, d1, ...] with labels [N, d1, ...]); a language
+      // model's logits [N, T, V] with labels [N, T] have it last.
+      let labelAxes = Array(stored.shape.dropFirst())
+      let classLast =
+        outputShape.count >= 3 && labelAxes == Array(outputShape.dropFirst().dropLast())
+        && labelAxes != Array(outputShape.dropFirst(2))
+      let classes = classLast ? outputShape[outputShape.count - 1] : outputShape[1]
+      let positions =
+        classLast ? Array(outputShape.dropFirst().dropLast()) : Array(outputShape.dropFirst(2))
       let expected = [n] + positions
       let perSample = positions.reduce(1, *)
       guard stored.dtype != .bool, !stored.dtype.isFloatingPoint,
-        Array(stored.shape.dropFirst()) == positions
-          || (positions.isEmpty && stored.shape == [stored.shape[0], 1])
+        labelAxes == positions || (positions.isEmpty && stored.shape == [stored.shape[0], 1])
       else {
+        let tail = Array(outputShape.dropFirst(2)).map { ", \($0)" }.joined()
+        let tokens = Array(outputShape.dropFirst().dropLast()).map { ", \($0)" }.joined()
         throw CLIError(
-          "\(path): cross-entropy on outputs [N, \(classes)\(positions.map { ", \($0)" }.joined())] "
-            + "needs integer labels [N\(positions.map { ", \($0)" }.joined())], got "
-            + "\(stored.dtype.rawValue) \(stored.shape)")
+          "\(path): cross-entropy on outputs \(outputShape) needs integer labels [N\(tail)] "
+            + "(class axis 1)\(outputShape.count >= 3 ? " or [N\(tokens)] (class axis last)" : ""), "
+            + "got \(stored.dtype.rawValue) \(stored.shape)")
       }
       let labels = Array(try stored.integers().prefix(n * perSample))
       if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) && $0 != -100 }) {
@@ -236,7 +244,7 @@ extension Workload {
       let targets: Targets<Scalar> =
         positions.isEmpty && !labels.contains(-100)
         ? .classes(labels) : .positionClasses(shape: expected, labels: labels)
-      return (targets, .crossEntropy(reduction))
+      return (targets, classLast ? .tokenCrossEntropy(reduction) : .crossEntropy(reduction))
     case .mse:
       guard stored.dtype.isFloatingPoint else {
         throw CLIError("\(path): mse needs floating-point targets, got \(stored.dtype.rawValue)")

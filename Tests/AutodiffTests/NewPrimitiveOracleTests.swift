@@ -94,4 +94,15 @@ struct NewPrimitiveOracleTests {
     // Row 0 keeps one entry: softmax is constant 1 there, so its derivatives are exactly 0.
     #expect(r.gradient[0].scalars[0] == 0 && r.gradient[0].scalars[1] == 0)
   }
+
+  /// Gathering rows is indexing; scattering adds each row back at its index (repeats sum).
+  @Test func gatherAndScatterMatchTheirDefinitions() {
+    let table = Tensor<Double>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+    let rows = table.gathered([2, 0, 2], alongAxis: 0)
+    #expect(rows.shape == [3, 2] && rows.scalars == [5, 6, 1, 2, 5, 6])
+    let columns = table.gathered([1, 1], alongAxis: 1)
+    #expect(columns.shape == [3, 2] && columns.scalars == [2, 2, 4, 4, 6, 6])
+    let back = rows.scatterAdded([2, 0, 2], alongAxis: 0, size: 4)
+    #expect(back.shape == [4, 2] && back.scalars == [1, 2, 0, 0, 10, 12, 0, 0])
+  }
 }

@@ -106,6 +106,12 @@ let primitiveCases: [PrimitiveCase] = [
   PrimitiveCase(name: "conv transpose dilated", shapes: [[1, 2, 3, 3], [2, 3, 2, 2]]) {
     $0[0].convTransposed2D($0[1], geometry: Convolution2DGeometry(kernel: 2, dilation: 2))
   },
+  PrimitiveCase(name: "gathered rows (repeated indices)", shapes: [[5, 3]]) {
+    $0[0].gathered([4, 0, 4, 2, 4], alongAxis: 0) * $0[0].gathered([1, 1, 3, 0, 2], alongAxis: 0)
+  },
+  PrimitiveCase(name: "gathered middle axis", shapes: [[2, 4, 3]]) {
+    $0[0].gathered([3, 1, 3], alongAxis: 1).exp()
+  },
   PrimitiveCase(name: "selecting (broadcast)", shapes: [[3, 4], [4]]) {
     Variable.selecting(
       Tensor(shape: [3, 4], scalars: [1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0]), $0[0] * $0[0],

@@ -70,7 +70,7 @@ struct GaussNewtonTests {
         }
       case .meanSquaredError(let reduction):
         for a in 0..<c { h[i * c + a, i * c + a] = reduction == .mean ? 2 / Double(n * c) : 2 }
-      case .modelOutput: break  // no loss Hessian: the GGN refuses it
+      case .modelOutput, .tokenCrossEntropy: break  // not in this rank-2 oracle
       }
     }
     return h

@@ -17,13 +17,16 @@ struct TokenLinear: Layer {
   typealias Scalar = Double
   let features: Int
   let classes: Int
+  /// Logits `[N, T, C]` (a language model's layout) instead of `[N, C, T]`.
+  var classAxisLast = false
   func declareState(into d: inout StateDeclarations<Double>) {
     d.parameter("weight", d.uniform([classes, features], bound: 1))
   }
   func callAsFunction(_ x: Variable<Double>, in scope: LayerScope<Double>) -> Variable<Double> {
     let (n, t) = (x.shape[0], x.shape[1])
-    return x.reshaped(to: [n * t, features]).matmul(scope.parameter("weight"), transposeOther: true)
-      .reshaped(to: [n, t, classes]).permuted([0, 2, 1])
+    let z = x.reshaped(to: [n * t, features]).matmul(scope.parameter("weight"), transposeOther: true)
+      .reshaped(to: [n, t, classes])
+    return classAxisLast ? z : z.permuted([0, 2, 1])
   }
 }
 
@@ -128,5 +131,26 @@ struct TokenLossTests {
       try GaussNewtonOperator(
         model: model, loss: .modelOutput(.mean), data: DataSet(inputs: x, targets: .none(count: 3)))
     }
+  }
+
+  /// Logits `[N, T, C]` with `tokenCrossEntropy` give the loss of `[N, C, T]` with
+  /// `crossEntropy` (the same numbers), and their GGN is still the linear model's Hessian.
+  @Test func classAxisLastIsTheSameLoss() throws {
+    let (model, x) = Self.setup()
+    var g = SeededGenerator(seed: 1)
+    let last = Model<Double>(
+      TokenLinear(features: Self.f, classes: Self.c, classAxisLast: true), seed: 1)
+    #expect(last.parameters.values[0].scalars == model.parameters.values[0].scalars)
+    _ = g.next()
+    let targets = Targets<Double>.positionClasses(shape: [Self.n, Self.t], labels: Self.labels)
+    let a = model.loss(.crossEntropy(.mean), inputs: x, targets: targets)
+    let b = last.loss(.tokenCrossEntropy(.mean), inputs: x, targets: targets)
+    #expect(abs(a - b) < 1e-14)
+    let data = DataSet(inputs: x, targets: targets, batchSize: 2)
+    let ggn = try GaussNewtonOperator(model: last, loss: .tokenCrossEntropy(.mean), data: data)
+    let hessian = try HessianOperator(model: last, loss: .tokenCrossEntropy(.mean), data: data)
+    let v = Tensor<Double>(randomNormal: [2, ggn.dimension], using: &g)
+    let check = closeness(try ggn.apply(v), try hessian.apply(v), rtol: 1e-11, atol: 1e-13)
+    #expect(check.passes, "\(check)")
   }
 }

@@ -37,7 +37,7 @@ struct FixtureCase: CustomStringConvertible, Sendable {
   func targets<S: TensorScalar>(_ data: SafetensorsContents, as: S.Type) throws -> Targets<S> {
     let labels = try data.tensor(named: "labels")
     switch loss {
-    case .crossEntropy: return .classes(try labels.integers())
+    case .crossEntropy, .tokenCrossEntropy: return .classes(try labels.integers())
     case .meanSquaredError: return .values(labels.floatingPoint(as: S.self))
     case .modelOutput: return .none(count: labels.shape.first ?? 0)
     }
