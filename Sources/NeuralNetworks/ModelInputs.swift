@@ -162,4 +162,13 @@ extension Model {
       named(named: values, in: scope)
     }
   }
+
+  /// The loss of the model on named `inputs` and `targets` with the given parameters
+  /// (differentiable).
+  public func loss(
+    _ loss: LossFunction, inputs: ModelInputs<Scalar>, targets: Targets<Scalar>,
+    parameters variables: [Variable<Scalar>]
+  ) -> Variable<Scalar> {
+    loss(output(for: inputs, parameters: variables), targets)
+  }
 }

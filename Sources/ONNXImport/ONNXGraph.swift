@@ -236,9 +236,10 @@ public struct ONNXGraph: Sendable {
 
   /// The one-line notice for a folded export, or nil. The evidence: generated initializer
   /// names among the parameters (the legacy exporter's constant folding writes
-  /// `onnx::Conv_123`), a rewrite rule recorded on a node or a folded parameter (the dynamo
-  /// exporter's optimizer), or parameters of the exported program's signature that are not in
-  /// the graph (BatchNorm's `weight` and `bias` once merged into the convolution).
+  /// `onnx::Conv_123`), or a rewrite rule recorded on a node or a folded parameter (the dynamo
+  /// exporter's optimizer). Parameters of the exported program's signature that are missing
+  /// from the graph are not evidence: tied weights (a language model's embedding and output
+  /// head) leave one of their names out of an unfolded export too.
   static func foldingNotice(
     model: Onnx_ModelProto, initializers: [String], nodes: [ONNXNode], parameters: [String]
   ) -> String? {
@@ -257,23 +258,6 @@ public struct ONNXGraph: Sendable {
       parameterSet.contains(v.name) && v.metadataProps.contains { $0.key.hasSuffix("folded_from") }
     }) {
       evidence.append("parameter \"\(folded.name)\" was folded from other values")
-    }
-    if let signature = graph.metadataProps.first(where: {
-      $0.key.hasSuffix("ExportedProgram.graph_signature")
-    }) {
-      let present = Set(initializers)
-      let missing = signature.value.split(separator: "\n").compactMap { line -> String? in
-        guard line.contains(": PARAMETER"), let start = line.range(of: "target='") else {
-          return nil
-        }
-        let target = line[start.upperBound...].prefix { $0 != "'" }
-        return present.contains(String(target)) ? nil : String(target)
-      }
-      if !missing.isEmpty {
-        evidence.append(
-          "the model's parameters \(missing.prefix(4).joined(separator: ", "))"
-            + "\(missing.count > 4 ? ", ..." : "") are not in the graph")
-      }
     }
     guard !evidence.isEmpty else { return nil }
     return "the export looks folded (" + evidence.joined(separator: "; ")

@@ -203,3 +203,46 @@ extension ONNXCommandTests {
     #expect(missing.status != 0 && missing.stderr.contains("also needs the inputs [\"ids\"]"))
   }
 }
+
+extension ONNXCommandTests {
+  /// A language model from the dynamo exporter (token ids in, logits [N, T, V] out): the CLI
+  /// reads the int64 ids, takes the class axis last from the labels' shape [N, T], skips the
+  /// -100 labels, and `hessian hvp` reproduces PyTorch's float64 product of the next-token
+  /// loss (the tied output head under the initializer's name, `lm_head.weight`).
+  @Test func languageModelHVPMatchesPyTorch() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let directory = Self.fixtures.deletingLastPathComponent().appendingPathComponent("transformer")
+    let dataURL = directory.appendingPathComponent("gpt_sdpa.data.safetensors")
+    let data = try Safetensors.read(contentsOf: dataURL)
+    let json = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: directory.appendingPathComponent("gpt_sdpa.json")))
+    let dynamo = ((json as? [String: Any])?["exporters"] as? [String: Any])?["dynamo"] as? [String: Any]
+    let mapping = (dynamo?["initializer_to_parameter"] as? [String: Any] ?? [:])
+      .compactMapValues { $0 as? String }
+    let order = try #require(dynamo?["initializers"] as? [[String: Any]])
+      .compactMap { $0["name"] as? String }.filter { mapping[$0] != nil }
+    func flat(_ prefix: String) throws -> Tensor<Double> {
+      Tensor(
+        try order.flatMap {
+          try data.tensor(named: "\(prefix).\(mapping[$0]!)").floatingPoint(as: Double.self).scalars
+        })
+    }
+    try NumPy.write(StoredTensor(try flat("direction")), to: scratch.url.appendingPathComponent("v.npy"))
+    let run = try CLI.run([
+      "hvp", "--model", directory.appendingPathComponent("gpt_sdpa.dynamo.onnx").path,
+      "--input", "idx=" + dataURL.path, "--labels", dataURL.path, "--vector", scratch.path("v.npy"),
+      "--out", scratch.path("hv.npy"), "--precision", "double", "--quiet",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let model = try #require(run.json()["model"] as? [String: Any])
+    #expect(model["parameter_order"] as? [String] == order)
+    let loss = try data.tensor(named: "loss").floatingPoint(as: Double.self).scalar
+    #expect(abs((try run.json().number("loss") ?? 0) - loss) <= 1e-10 * abs(loss))
+    let hv = try NumPy.read(contentsOf: scratch.url.appendingPathComponent("hv.npy"))
+      .floatingPoint(as: Double.self)
+    let expected = try flat("hvp")
+    let error = Double((hv - expected).abs().max())
+    #expect(error <= 1e-9 * Double(expected.abs().max()), "max |Hv - PyTorch| = \(error)")
+  }
+}
