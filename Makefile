@@ -3,7 +3,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev liblapacke-dev zlib1g-dev
 
-.PHONY: deps build test demo bench fixtures clean
+.PHONY: deps build test demo bench fixtures fuzz clean
 
 # OpenBLAS, LAPACKE and zlib are the only native dependencies (Debian packages).
 deps:
@@ -34,6 +34,10 @@ demo: deps
 # Our engine against PyTorch on the same model and batch (creates a Python venv once).
 bench: deps
 	bash bench/compare-pytorch.sh
+
+# Fuzzes every loader with libFuzzer and AddressSanitizer, FUZZ_SECONDS (default 60) each.
+fuzz: deps
+	bash Scripts/fuzz.sh
 
 # Regenerates Tests/Fixtures (and its onnx/ exports) from PyTorch (needs the Python venv; never
 # needed by the tests).

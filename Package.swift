@@ -68,6 +68,8 @@ let package = Package(
         "Plots", "ONNXImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // The loaders' fuzzing entry point (`make fuzz`); a corpus replayer when built normally.
+    .executableTarget(name: "hessian-fuzz", dependencies: ["_FuzzHarnesses"]),
     .executableTarget(
       name: "hessian-bench",
       dependencies: [
@@ -82,6 +84,9 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(
+      name: "_FuzzHarnesses",
+      dependencies: ["TensorCore", "TensorIO", "NeuralNetworks", "ONNXImport"]),
     .target(
       name: "_TestSupport",
       dependencies: ["TensorCore", "Autodiff", "MatrixFree", "ONNXProto"]),
@@ -102,6 +107,7 @@ let package = Package(
       ]),
     .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
     .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
+    .testTarget(name: "FuzzRegressionTests", dependencies: ["_FuzzHarnesses"]),
     .testTarget(
       name: "ONNXImportTests",
       dependencies: [
