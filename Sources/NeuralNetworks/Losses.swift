@@ -70,7 +70,9 @@ public enum Targets<Scalar: TensorScalar>: Sendable {
 /// Logits are `[N, C]` with one label per sample, or `[N, C, d1, ...]` with one label per
 /// position (row-major over `[N, d1, ...]`; a language model's `[N, V, T]` after PyTorch's
 /// `logits.transpose(1, 2)`). A label equal to ``Targets/ignoreIndex`` (-100) contributes
-/// nothing, and the mean divides by the number of labeled positions, as PyTorch does.
+/// nothing, and the mean divides by the number of labeled positions, as PyTorch does; with no
+/// labeled position at all the mean is 0 (PyTorch: NaN), so that such a batch adds nothing to a
+/// data set's loss (``LossFunction/normalizationCount(_:)`` weights it 0).
 ///
 /// - Precondition: one label per position, each in `0..<C` or the ignore index.
 public func crossEntropy<Scalar>(
@@ -96,7 +98,7 @@ public func crossEntropy<Scalar>(
     }
   }
   let total = -(rows.logSoftmax(alongAxis: 1) * oneHot).sum()
-  return reduction == .mean ? total / Scalar(labeled) : total
+  return reduction == .mean ? total / Scalar(Swift.max(labeled, 1)) : total
 }
 
 /// The squared error `(predictions - targets)^2`, averaged over every element or summed
@@ -117,7 +119,8 @@ public enum LossFunction: Sendable, Hashable, Codable {
   case crossEntropy(Reduction)
   /// Cross-entropy with the class axis last: a language model's logits `[N, T, V]` and token
   /// labels `[N, T]` (PyTorch `F.cross_entropy(logits.view(-1, V), labels.view(-1))`), the
-  /// ignore index and the mean over labeled tokens as in ``crossEntropy(_:)``.
+  /// ignore index and the mean over labeled tokens as in
+  /// ``crossEntropy(logits:labels:reduction:)``.
   case tokenCrossEntropy(Reduction)
   /// ``meanSquaredError(predictions:targets:reduction:)`` with value targets.
   case meanSquaredError(Reduction)

@@ -67,8 +67,18 @@ extension Workload {
         "parameter_order": .strings(model.parameters.names),
         "data": .strings(inputPaths), "samples": .integer(n), "batch_size": .integer(batchSize),
         "loss": .string(m.loss.rawValue), "reduction": .string(m.reduction.rawValue),
-        "mode": "eval", "parameter_count": .integer(model.parameters.parameterCount),
+        "class_axis": Self.classAxisField(loss), "mode": "eval",
+        "parameter_count": .integer(model.parameters.parameterCount),
       ])
+  }
+
+  /// Which output axis holds the classes: 1 (PyTorch's), "last" (a language model's), or null.
+  static func classAxisField(_ loss: LossFunction) -> JSONDocument {
+    switch loss {
+    case .crossEntropy: .integer(1)
+    case .tokenCrossEntropy: .string("last")
+    default: .null
+    }
   }
 
   /// The graph's inputs from `--inputs FILE` (a graph of one input) or `--input name=file`

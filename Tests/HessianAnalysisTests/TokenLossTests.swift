@@ -153,4 +153,22 @@ struct TokenLossTests {
     let check = closeness(try ggn.apply(v), try hessian.apply(v), rtol: 1e-11, atol: 1e-13)
     #expect(check.passes, "\(check)")
   }
+
+  /// A batch whose labels are all ignored adds nothing (weight 0, loss 0; PyTorch's mean of it
+  /// alone would be NaN), and the data set is still the loss over all labeled tokens.
+  @Test func aBatchWithoutLabeledTokensAddsNothing() throws {
+    let (model, x) = Self.setup()
+    var labels = Self.labels
+    for i in 6..<12 { labels[i] = -100 }  // samples 2 and 3: the second batch of 2
+    let targets = Targets<Double>.positionClasses(shape: [Self.n, Self.t], labels: labels)
+    let whole = try HessianOperator(
+      model: model, loss: .crossEntropy(.mean), data: DataSet(inputs: x, targets: targets))
+    let batched = try HessianOperator(
+      model: model, loss: .crossEntropy(.mean),
+      data: DataSet(inputs: x, targets: targets, batchSize: 2))
+    #expect(abs(try whole.lossValue() - batched.lossValue()) < 1e-14)
+    var g = SeededGenerator(seed: 2)
+    let v = Tensor<Double>(randomNormal: [1, whole.dimension], using: &g)
+    #expect(closeness(try batched.apply(v), try whole.apply(v), rtol: 1e-12, atol: 1e-14).passes)
+  }
 }
