@@ -33,8 +33,8 @@ extension ONNXEvaluator {
     return .real(y)
   }
 
-  /// NumPy `matmul` for `B` of rank 1 or 2 (any leading axes of `A` are batch axes), and for
-  /// batched `A` and `B` of the same leading shape.
+  /// NumPy `matmul`: `B` of rank 1 or 2 (any leading axes of `A` are batch axes), or batched
+  /// `A` and `B` whose leading axes broadcast (attention's `[N, H, T, D] @ [N, H, D, T]`).
   static func matmul(_ c: NodeContext<Scalar>) throws -> GraphValue<Scalar> {
     var a = try c.real(0)
     var b = try c.real(1)
@@ -53,10 +53,19 @@ extension ONNXEvaluator {
     if b.shape.count == 2 {
       y = a.reshaped(to: [lead.reduce(m, *), k]).matmul(b).reshaped(to: lead + [m, n])
     } else {
-      guard Array(b.shape.dropLast(2)) == lead else {
-        throw NodeError(
-          "batched MatMul of \(a.shape) and \(b.shape): leading axes must match")
+      // Leading (batch) axes broadcast, as NumPy's matmul.
+      let bLead = Array(b.shape.dropLast(2))
+      let common = try broadcastShapes(lead, bLead)
+      try c.checkAllocation(common + [m, n], "the output")
+      if lead != common {
+        a = a.reshaped(to: [Int](repeating: 1, count: common.count - lead.count) + a.shape)
+          .broadcasted(to: common + [m, k])
       }
+      if bLead != common {
+        b = b.reshaped(to: [Int](repeating: 1, count: common.count - bLead.count) + b.shape)
+          .broadcasted(to: common + [k, n])
+      }
+      let lead = common
       let batch = lead.reduce(1, *)
       let a3 = a.reshaped(to: [batch, m, k])
       let b3 = b.reshaped(to: [batch, k, n])

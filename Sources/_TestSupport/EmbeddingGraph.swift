@@ -38,7 +38,7 @@ public enum EmbeddingGraph {
     return (try model.serializedData(), w, e)
   }
 
-  static func tensorProto(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
+  public static func tensorProto(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
     var t = Onnx_TensorProto()
     t.name = name
     t.dims = shape.map(Int64.init)
@@ -47,7 +47,7 @@ public enum EmbeddingGraph {
     return t
   }
 
-  static func valueInfo(_ name: String, type: Int32, _ shape: [Int?]) -> Onnx_ValueInfoProto {
+  public static func valueInfo(_ name: String, type: Int32, _ shape: [Int?]) -> Onnx_ValueInfoProto {
     var v = Onnx_ValueInfoProto()
     v.name = name
     v.type.tensorType.elemType = type
@@ -59,7 +59,7 @@ public enum EmbeddingGraph {
     return v
   }
 
-  static func node(_ op: String, _ inputs: [String], _ outputs: [String]) -> Onnx_NodeProto {
+  public static func node(_ op: String, _ inputs: [String], _ outputs: [String]) -> Onnx_NodeProto {
     var node = Onnx_NodeProto()
     node.opType = op
     node.name = "/\(op.lowercased())"
@@ -69,4 +69,21 @@ public enum EmbeddingGraph {
   }
 
 
+
+  /// A model of `nodes` (opset 17) with float initializers, inputs and outputs.
+  public static func model(
+    nodes: [Onnx_NodeProto], initializers: [Onnx_TensorProto], inputs: [Onnx_ValueInfoProto],
+    outputs: [Onnx_ValueInfoProto]
+  ) throws -> Data {
+    var model = Onnx_ModelProto()
+    model.irVersion = 8
+    var opset = Onnx_OperatorSetIdProto()
+    opset.version = 17
+    model.opsetImport = [opset]
+    model.graph.node = nodes
+    model.graph.initializer = initializers
+    model.graph.input = inputs
+    model.graph.output = outputs
+    return try model.serializedData()
+  }
 }

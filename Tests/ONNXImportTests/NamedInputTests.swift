@@ -93,4 +93,41 @@ struct NamedInputTests {
     let check = closeness(hv, ParameterCollection<Double>.flatten(numericHV), rtol: 1e-6, atol: 1e-8)
     #expect(check.passes, "\(check)")
   }
+
+  /// MatMul's leading axes broadcast as NumPy's: `[2, 1, 3, 4] @ [3, 4, 5]` is `[2, 3, 3, 5]`;
+  /// values against a direct loop, the weight's gradient against central differences.
+  @Test func batchedMatMulBroadcasts() throws {
+    var g = SeededGenerator(seed: 5)
+    let w = Tensor<Float>(randomNormal: [3, 4, 5], using: &g).scalars
+    let bytes = try EmbeddingGraph.model(
+      nodes: [EmbeddingGraph.node("MatMul", ["x", "W"], ["y"])],
+      initializers: [EmbeddingGraph.tensorProto("W", [3, 4, 5], w)],
+      inputs: [EmbeddingGraph.valueInfo("x", type: 1, [nil, 1, 3, 4])],
+      outputs: [EmbeddingGraph.valueInfo("y", type: 1, [nil, 3, 3, 5])])
+    let model = Model<Double>(try ONNXNetwork<Double>(try ONNXGraph(serializedBytes: bytes)))
+    let x = Tensor<Double>(randomNormal: [2, 1, 3, 4], using: &g)
+    let y = model(x)
+    #expect(y.shape == [2, 3, 3, 5])
+    let xs = x.scalars
+    for b in 0..<2 {
+      for h in 0..<3 {
+        for i in 0..<3 {
+          for j in 0..<5 {
+            var e = 0.0
+            for k in 0..<4 { e += xs[(b * 3 + i) * 4 + k] * Double(w[(h * 4 + k) * 5 + j]) }
+            #expect(abs(y[b, h, i, j] - e) < 1e-12)
+          }
+        }
+      }
+    }
+    let weights = Tensor<Double>(randomNormal: [2, 3, 3, 5], using: &g)
+    func f(_ p: [Tensor<Double>]) -> Double {
+      Double((model.output(for: Variable(x), parameters: p.map { Variable($0) }) * weights).squared().sum().value.scalar)
+    }
+    let exact = gradient(at: model.parameters.values) { p in
+      (model.output(for: Variable(x), parameters: p) * weights).squared().sum()
+    }
+    let numeric = numericalGradient(at: model.parameters.values, of: f)
+    #expect(closeness(exact[0], numeric[0], rtol: 1e-7, atol: 1e-9).passes)
+  }
 }
