@@ -40,7 +40,7 @@ let package = Package(
     .target(
       name: "HessianAnalysis",
       dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
-    .target(name: "TensorIO", dependencies: ["TensorCore", "CZlib"]),
+    .target(name: "TensorIO", dependencies: ["TensorCore", "CHessianZlib"]),
     .target(name: "Plots"),
     // ONNX's protobuf IR, generated once by Scripts/generate_onnx_proto.sh (the ONNX importer's
     // decoding layer).
@@ -83,7 +83,7 @@ let package = Package(
       name: "CHessianBLAS",
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
-    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CHessianZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "_FuzzHarnesses",
       dependencies: ["TensorCore", "TensorIO", "NeuralNetworks", "ONNXImport"]),
@@ -99,7 +99,7 @@ let package = Package(
       dependencies: ["NeuralNetworks", "Autodiff", "TensorCore", "TensorIO", "_TestSupport"]),
     .testTarget(name: "MatrixFreeTests", dependencies: ["MatrixFree", "TensorCore", "_TestSupport"]),
     .testTarget(
-      name: "TensorIOTests", dependencies: ["TensorIO", "TensorCore", "CZlib", "_TestSupport"]),
+      name: "TensorIOTests", dependencies: ["TensorIO", "TensorCore", "CHessianZlib", "_TestSupport"]),
     .testTarget(
       name: "HessianAnalysisTests",
       dependencies: [

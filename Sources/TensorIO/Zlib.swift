@@ -2,7 +2,7 @@
 // the ZIP members of `.npz` files (raw DEFLATE) and the members of gzip files (whose framing,
 // headers and trailers Gzip.swift parses, to name the byte at fault).
 
-import CZlib
+import CHessianZlib
 import Foundation
 
 enum Zlib {
@@ -51,7 +51,7 @@ enum Zlib {
         stream.avail_in = UInt32(chunkIn)
         stream.next_out = out.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
         stream.avail_out = UInt32(chunkOut)
-        return CZlib.inflate(&stream, Z_NO_FLUSH)
+        return CHessianZlib.inflate(&stream, Z_NO_FLUSH)
       }
       consumed += chunkIn - Int(stream.avail_in)
       produced += chunkOut - Int(stream.avail_out)
@@ -84,7 +84,7 @@ enum Zlib {
     var offset = 0
     while offset < bytes.count {
       let chunk = Swift.min(bytes.count - offset, Int(UInt32.max))
-      value = CZlib.crc32(
+      value = CHessianZlib.crc32(
         value, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, UInt32(chunk))
       offset += chunk
     }

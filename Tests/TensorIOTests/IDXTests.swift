@@ -1,7 +1,7 @@
 // IDX: every element type from bytes Python wrote, plain and gzip-compressed files, and every
 // malformed header or size.
 
-import CZlib
+import CHessianZlib
 import Foundation
 import Testing
 
@@ -48,7 +48,7 @@ enum MNISTFixtures {
       start = end
     } while start < bytes.count
     let crc = bytes.withUnsafeBufferPointer {
-      UInt32(CZlib.crc32(0, $0.baseAddress, UInt32($0.count)))
+      UInt32(CHessianZlib.crc32(0, $0.baseAddress, UInt32($0.count)))
     }
     for value in [crc, UInt32(bytes.count)] { file += littleEndianBytes([value]) }
     return Data(file)
