@@ -78,7 +78,7 @@ enum ONNXEvaluator<Scalar: TensorScalar> {
       env[name] = .tensor(.real(v))
     }
     let observed = scope?.isObserved ?? false
-    let lastUse = graph.lastUse(keeping: Set(outputs))
+    let kept = Set(outputs)
     func lookup(_ name: String) -> EdgeValue<Scalar>? {
       if name.isEmpty { return nil }
       if let v = env[name] { return v }
@@ -114,7 +114,9 @@ enum ONNXEvaluator<Scalar: TensorScalar> {
           env[name] = value
         }
       }
-      for name in node.inputs where lastUse[name] == index { env[name] = nil }
+      for name in node.inputs where graph.lastUse[name] == index && !kept.contains(name) {
+        env[name] = nil
+      }
     }
     return try outputs.map { name in
       switch env[name] ?? graph.constants[name].map({ .tensor(value(of: $0)) }) {

@@ -59,6 +59,8 @@ public struct ONNXGraph: Sendable {
   let constants: [String: StoredConstant]
   /// Conv node index -> the inference BatchNormalization that is its output's only consumer.
   let batchNormAfterConv: [Int: Int]
+  /// Value name -> the index of the last node that reads it (the evaluator frees it there).
+  let lastUse: [String: Int]
 
   /// Reads and checks the model at `url` (external data beside it).
   ///
@@ -145,6 +147,7 @@ public struct ONNXGraph: Sendable {
       throw ONNXImportError(path: path, "graph output \"\(o.name)\" is not produced by any node")
     }
     self.nodes = nodes
+    lastUse = Self.lastUse(of: nodes)
 
     // Parameters: floating-point initializers on a differentiable path to an output.
     var live = Set(outputs.map(\.name))
@@ -225,11 +228,11 @@ public struct ONNXGraph: Sendable {
     }
   }
 
-  /// For each value, the index of the last node that reads it (values in `keeping` are kept).
-  func lastUse(keeping: Set<String>) -> [String: Int] {
+  /// For each value, the index of the last node that reads it.
+  static func lastUse(of nodes: [ONNXNode]) -> [String: Int] {
     var last: [String: Int] = [:]
     for (i, node) in nodes.enumerated() {
-      for name in node.inputs where !name.isEmpty && !keeping.contains(name) { last[name] = i }
+      for name in node.inputs where !name.isEmpty { last[name] = i }
     }
     return last
   }

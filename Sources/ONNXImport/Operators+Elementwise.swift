@@ -115,22 +115,11 @@ extension ONNXEvaluator {
 
   /// `CastLike`: a cast to the element type of input 1.
   static func castLike(_ c: NodeContext<Scalar>) throws -> GraphValue<Scalar> {
-    switch (try c.value(0), try c.value(1)) {
-    case (.real(let x), .real): return .real(x)
-    case (.integer(let t), .integer(let like)):
-      return .integer(
-        IntegerTensor(
-          shape: t.shape, values: like.isBoolean ? t.values.map { $0 != 0 ? 1 : 0 } : t.values,
-          isBoolean: like.isBoolean))
-    case (.integer(let t), .real):
-      return .real(Variable(Tensor(shape: t.shape, scalars: t.values.map { Scalar($0) })))
-    case (.real(let x), .integer(let like)):
-      guard !x.isDifferentiable else { throw NodeError("casts a differentiable value to integers") }
-      let values = x.value.scalars.map { Int(Double($0).rounded(.towardZero)) }
-      return .integer(
-        IntegerTensor(
-          shape: x.shape, values: like.isBoolean ? values.map { $0 != 0 ? 1 : 0 } : values,
-          isBoolean: like.isBoolean))
+    switch try c.value(1) {
+    case .real: return try converted(try c.value(0), toFloat: true, boolean: false, to: "FLOAT")
+    case .integer(let like):
+      return try converted(
+        try c.value(0), toFloat: false, boolean: like.isBoolean, to: like.isBoolean ? "BOOL" : "INT64")
     }
   }
 
@@ -140,23 +129,31 @@ extension ONNXEvaluator {
     let to = Int32(clamping: try c.int("to"))
     let toFloat = to == ONNXDataType.float.rawValue || to == ONNXDataType.double.rawValue
       || to == 10 || to == 16
-    switch try c.value(0) {
+    return try converted(
+      try c.value(0), toFloat: toFloat, boolean: to == ONNXDataType.bool.rawValue,
+      to: ONNXDataType.name(to))
+  }
+
+  /// `value` as floating point, or as integers (booleans: 0 or 1; floats truncated toward
+  /// zero, as ONNX casts them), refusing to cut a differentiable value from its derivatives.
+  static func converted(
+    _ value: GraphValue<Scalar>, toFloat: Bool, boolean: Bool, to name: String
+  ) throws -> GraphValue<Scalar> {
+    let values: [Int]
+    switch value {
     case .real(let x):
       if toFloat { return .real(x) }
-      guard !x.isDifferentiable else {
-        throw NodeError("casts a differentiable value to \(ONNXDataType.name(to))")
-      }
-      let values = x.value.scalars.map { Int(Double($0).rounded(.towardZero)) }
-      return .integer(
-        IntegerTensor(
-          shape: x.shape, values: to == 9 ? values.map { $0 != 0 ? 1 : 0 } : values,
-          isBoolean: to == 9))
+      guard !x.isDifferentiable else { throw NodeError("casts a differentiable value to \(name)") }
+      values = x.value.scalars.map { Int(Double($0).rounded(.towardZero)) }
     case .integer(let t):
-      if toFloat { return .real(Variable(Tensor(shape: t.shape, scalars: t.values.map { Scalar($0) }))) }
-      return .integer(
-        IntegerTensor(
-          shape: t.shape, values: to == 9 ? t.values.map { $0 != 0 ? 1 : 0 } : t.values,
-          isBoolean: to == 9))
+      if toFloat {
+        return .real(Variable(Tensor(shape: t.shape, scalars: t.values.map { Scalar($0) })))
+      }
+      values = t.values
     }
+    return .integer(
+      IntegerTensor(
+        shape: value.shape, values: boolean ? values.map { $0 != 0 ? 1 : 0 } : values,
+        isBoolean: boolean))
   }
 }

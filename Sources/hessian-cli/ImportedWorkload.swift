@@ -203,15 +203,8 @@ extension Workload {
       }
       return (.none(count: n), .modelOutput(reduction))
     }
-    let labelFile: (StoredTensor, String)
-    if let labelsPath = options.data.labels {
-      labelFile = (try DataFiles.readLabels(labelsPath), labelsPath)
-    } else if let embedded = file.labels {
-      labelFile = (embedded, inputsPath)
-    } else {
-      throw CLIError("\(inputsPath) holds no labels: pass --labels (or --loss none)")
-    }
-    let (stored, path) = labelFile
+    let (stored, path) = try labels(
+      options, file: file, inputsPath: inputsPath, hint: " (or --loss none)")
     guard outputShape.count >= 2 else {
       throw CLIError(
         "\(m.model ?? ""): the output has shape \(outputShape); \(m.loss.rawValue) needs "

@@ -98,14 +98,7 @@ struct Workload<Scalar: TensorScalar> {
     inputs = try shapedForModel(inputs, model: name, options: m, path: inputsPath)
     try checkFinite(inputs, what: "inputs", path: inputsPath)
 
-    let labelFile: (StoredTensor, String)
-    if let labelsPath = options.data.labels {
-      labelFile = (try DataFiles.readLabels(labelsPath), labelsPath)
-    } else if let embedded = file.labels {
-      labelFile = (embedded, inputsPath)
-    } else {
-      throw CLIError("\(inputsPath) holds no labels: pass --labels")
-    }
+    let labelFile = try labels(options, file: file, inputsPath: inputsPath, hint: "")
     let outputs = name == .mlp ? try m.parsedWidths().last! : m.classes
     let (targets, loss) = try makeTargets(
       labelFile.0, path: labelFile.1, sampleCount: n,
@@ -172,6 +165,19 @@ struct Workload<Scalar: TensorScalar> {
     case .resnet56: return Model(ResNet(depth: 56, classes: m.classes), seed: seed, mode: mode)
     case nil: preconditionFailure("buildModel needs a built-in --model")
     }
+  }
+
+  /// The labels and the file they came from: `--labels`, or those stored beside the inputs.
+  static func labels(
+    _ options: SharedOptions, file: InputFile<Scalar>, inputsPath: String, hint: String
+  ) throws -> (StoredTensor, String) {
+    if let labelsPath = options.data.labels {
+      return (try DataFiles.readLabels(labelsPath), labelsPath)
+    }
+    guard let embedded = file.labels else {
+      throw CLIError("\(inputsPath) holds no labels: pass --labels\(hint)")
+    }
+    return (embedded, inputsPath)
   }
 
   /// Loads a safetensors state dict, refusing non-finite values and naming every mismatch.
