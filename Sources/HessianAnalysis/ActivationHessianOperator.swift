@@ -74,6 +74,10 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
       }
       activations.append(activation)
     }
+    let numbering = data.termNumbering
+    if !data.group.isSingleProcess {
+      activations = try Self.gathered(activations, of: data, layer: layer)
+    }
     self.layer = layer
     self.activations = activations
     self.method = method
@@ -82,13 +86,35 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
     let dataSetLoss = try DataSetLoss(model: model, loss: loss, data: data)
     self.objective = Objective(
       points: activations, termCount: data.batchCount,
-      cache: .forOperator(checked: checkDeterminism, method: method)
+      cache: .forOperator(checked: checkDeterminism, method: method), group: data.group,
+      termNumbering: numbering
     ) { t, a in
-      let observer = ActivationObserver<Scalar>(replacing: layer, with: a[t])
+      let observer = ActivationObserver<Scalar>(replacing: layer, with: a[numbering.offset + t])
       return try dataSetLoss.term(
         t, parameters: constants.map { Variable($0) }, observer: observer)
     }
     if checkDeterminism { try objective.checkDeterminism(mode: model.mode) }
+  }
+
+  /// Every rank's activations, batch by batch in global order, from this rank's: the points of
+  /// the operator are those of the whole data set, so its vectors are replicated like every
+  /// other operator's, and each rank's products are zero outside its own batches.
+  private static func gathered(
+    _ local: [Tensor<Scalar>], of data: DataSet<Scalar>, layer: String
+  ) throws -> [Tensor<Scalar>] {
+    let perSample = Array(local[0].shape.dropFirst())
+    for (a, n) in zip(local, data.batchSizes) where a.shape != [n] + perSample {
+      throw HessianAnalysisError.activationWithoutSampleAxis(
+        layer: layer, shape: a.shape, batchSize: n)
+    }
+    let offset = data.globalIndex(ofBatch: 0)
+    let shapes = data.allBatchSizes.map { [$0] + perSample }
+    let layout = FlatLayout(shapes: shapes)
+    var points = shapes.map { Tensor<Scalar>(zeros: $0) }
+    for (b, a) in local.enumerated() { points[offset + b] = a }
+    let sum = try data.group.sumInRankOrder(
+      value: 0, vector: layout.flatten(points), fingerprint: 0)
+    return layout.unflatten(sum.vector!)
   }
 
   /// The operator over one batch.
@@ -122,7 +148,7 @@ public struct ActivationHessianOperator<Scalar: TensorScalar>: CurvatureOperator
 
   /// `H x` for each row of `block` (`[k, n]`).
   ///
-  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:rank:)``.
   /// - Precondition: `block` is `[k, n]` with `k >= 1`.
   /// - Complexity: see the type.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {

@@ -44,15 +44,23 @@ struct DataSetLoss<Scalar: TensorScalar>: Sendable {
   }
 }
 
-/// `sum_b body(b)`: the values summed in Double and the vectors (when given) summed in order,
-/// batch by batch. Every data reduction of the operators goes through here.
+/// `sum_b body(b)` over this rank's batches, then over the ranks of `group` in rank order
+/// (``ProcessGroup/sumInRankOrder(value:vector:fingerprint:)``): the values summed in Double and
+/// the vectors (when given) summed in order, batch by batch. Every data reduction of the
+/// operators goes through here, and nothing else in HessianAnalysis knows about ranks.
 ///
 /// - Parameters:
-///   - count: the number of batches.
+///   - group: the processes holding the other shards (one process: no communication).
+///   - count: the number of this rank's batches.
+///   - shape: the vectors' shape, or nil when `body` returns none (every rank must contribute
+///     a vector of the same shape, even a rank whose batches give none).
+///   - fingerprint: a summary of the inputs the sum depends on, equal on every rank unless the
+///     replicated computations have drifted apart (checked).
 ///   - body: batch `b`'s value and vector (nil when there is none).
 func sumOverBatches<Scalar: TensorScalar>(
-  _ count: Int, _ body: (Int) throws -> (value: Double, vector: Tensor<Scalar>?)
-) rethrows -> (value: Double, vector: Tensor<Scalar>?) {
+  group: any ProcessGroup, _ count: Int, shape: [Int]?, fingerprint: UInt64 = 0,
+  _ body: (Int) throws -> (value: Double, vector: Tensor<Scalar>?)
+) throws -> (value: Double, vector: Tensor<Scalar>?) {
   var total = 0.0
   var sum: Tensor<Scalar>?
   for b in 0..<count {
@@ -63,5 +71,7 @@ func sumOverBatches<Scalar: TensorScalar>(
       sum! += vector
     }
   }
-  return (total, sum)
+  guard !group.isSingleProcess else { return (total, sum) }
+  if sum == nil, let shape { sum = Tensor(zeros: shape) }
+  return try group.sumInRankOrder(value: total, vector: sum, fingerprint: fingerprint)
 }

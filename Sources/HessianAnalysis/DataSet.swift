@@ -78,8 +78,13 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   }
 
   let storage: Storage
-  /// The number of samples in each batch, in order.
+  /// The number of samples in each batch, in order (of this rank's shard when distributed).
   public let batchSizes: [Int]
+  /// The processes this data set is sharded over: one process unless
+  /// ``distributed(over:)`` or ``shard(over:)`` made it a shard.
+  public internal(set) var group: any ProcessGroup = SingleProcess.shared
+  /// Over all ranks: the batch sizes, in rank order, and the index of this shard's first batch.
+  var globalBatches: (sizes: [Int], offset: Int)?
 
   /// The data in `inputs` (`[N, ...]`) and `targets`, in batches of `batchSize` (the last one
   /// holds the remainder; PyTorch `DataLoader(shuffle=False, drop_last=False)`).
@@ -138,11 +143,20 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     self.batchSizes = batchSizes
   }
 
-  /// The total number of samples `N`.
+  /// The number of samples (of this rank's shard when distributed).
   public var count: Int { batchSizes.reduce(0, +) }
 
-  /// The number of batches.
+  /// The number of batches (of this rank's shard when distributed).
   public var batchCount: Int { batchSizes.count }
+
+  /// The number of samples `N` over all ranks.
+  public var totalCount: Int { globalBatches?.sizes.reduce(0, +) ?? count }
+
+  /// The number of batches over all ranks.
+  public var totalBatchCount: Int { globalBatches?.sizes.count ?? batchCount }
+
+  /// The index over all ranks (rank order, then batch order) of this shard's batch `index`.
+  public func globalIndex(ofBatch index: Int) -> Int { (globalBatches?.offset ?? 0) + index }
 
   /// Batch `index`.
   ///
@@ -173,7 +187,7 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
   /// per-position labels.
   public func weight(ofBatch index: Int, reduction: Reduction) -> Double {
     switch reduction {
-    case .mean: Double(batchSizes[index]) / Double(count)
+    case .mean: Double(batchSizes[index]) / Double(totalCount)
     case .sum: 1
     }
   }
@@ -202,8 +216,8 @@ public struct DataSet<Scalar: TensorScalar>: Sendable {
     case let .batches(batches): counts = batches.map { loss.normalizationCount($0.targets) }
     case .closure: counts = batchSizes
     }
-    let total = counts.reduce(0, +)
+    let total = try group.sumInRankOrder([Double(counts.reduce(0, +))])[0]
     guard total > 0 else { throw HessianAnalysisError.noLabeledPositions }
-    return counts.map { Double($0) / Double(total) }
+    return counts.map { Double($0) / total }
   }
 }

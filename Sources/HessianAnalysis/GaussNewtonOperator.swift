@@ -123,7 +123,7 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
 
   /// `G x` for each row of `block` (`[k, n]`).
   ///
-  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:rank:)``.
   /// - Precondition: `block` is `[k, n]` with `k >= 1`.
   /// - Complexity: see the type.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {
@@ -132,8 +132,9 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
     let directions = layout.split(block)
     let values = model.parameters.values
     let points = indices.map { values[$0] }
-    let result = try sumOverBatches(data.batchCount) {
-      b -> (value: Double, vector: Tensor<Scalar>?) in
+    let result = try sumOverBatches(
+      group: data.group, data.batchCount, shape: block.shape, fingerprint: fingerprint([block])
+    ) { b -> (value: Double, vector: Tensor<Scalar>?) in
       let batch = try data.batch(b)
       let outputs = { (selected: [Variable<Scalar>]) -> Variable<Scalar> in
         var variables = values.map { Variable($0) }
@@ -152,7 +153,8 @@ public struct GaussNewtonOperator<Scalar: TensorScalar>: CurvatureOperator {
       let flat = layout.join(back.products, rows: k)
       guard flat.isFinite else {
         throw HessianAnalysisError.nonFinite(
-          quantity: "Gauss-Newton product", batch: b, batchCount: data.batchCount)
+          quantity: "Gauss-Newton product", batch: data.globalIndex(ofBatch: b),
+          batchCount: data.totalBatchCount, rank: data.group.isSingleProcess ? nil : data.group.rank)
       }
       return (0, flat)
     }

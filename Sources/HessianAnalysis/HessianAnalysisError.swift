@@ -14,9 +14,9 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
   case nondeterministic(
     quantity: String, first: Double, second: Double, relativeDifference: Double,
     tolerance: Double, mode: LayerMode)
-  /// A loss, gradient or product of batch `batch` (0-based, of `batchCount`) was NaN or
-  /// infinite.
-  case nonFinite(quantity: String, batch: Int, batchCount: Int)
+  /// A loss, gradient or product of batch `batch` (0-based, of `batchCount` over all ranks)
+  /// was NaN or infinite; `rank` is the process that holds the batch when distributed.
+  case nonFinite(quantity: String, batch: Int, batchCount: Int, rank: Int? = nil)
   /// A parameter selection matched no parameter of the model.
   case emptySelection(selection: String, available: [String])
   /// No layer of the model has this name (activation Hessians); `available` lists the names
@@ -33,6 +33,12 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
   /// The Gauss-Newton matrix needs a loss applied to the model's output; a model whose output
   /// is the objective has none.
   case gaussNewtonWithoutLoss
+  /// An activation Hessian over several processes needs the layer's output to have a leading
+  /// sample axis; this layer's output on a batch of `batchSize` samples has `shape`.
+  case activationWithoutSampleAxis(layer: String, shape: [Int], batchSize: Int)
+  /// A data set of `count` samples (or batches, as `unit` says) cannot give each of `ranks`
+  /// processes at least one.
+  case tooFewSamples(count: Int, ranks: Int, unit: String)
 
   /// What went wrong and what to do.
   public var description: String {
@@ -49,8 +55,9 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
         + "\(second) (relative difference \(relative), tolerance \(tolerance)), so there is no "
         + "single Hessian to measure. Likely cause: \(cause). To analyze it anyway, pass "
         + "checkDeterminism: false"
-    case let .nonFinite(quantity, batch, batchCount):
-      return "the \(quantity) of batch \(batch) (0-based, of \(batchCount)) is not finite "
+    case let .nonFinite(quantity, batch, batchCount, rank):
+      return "the \(quantity) of batch \(batch) (0-based, of \(batchCount)"
+        + (rank.map { ", on rank \($0)" } ?? "") + ") is not finite "
         + "(NaN or infinity); check that batch's inputs and targets and the parameters for "
         + "non-finite values, and the loss for overflow"
     case let .emptySelection(selection, available):
@@ -66,6 +73,13 @@ public enum HessianAnalysisError: Error, Equatable, Sendable, CustomStringConver
     case .gaussNewtonWithoutLoss:
       return "the Gauss-Newton matrix needs a loss on the model's output (cross-entropy or "
         + "MSE); a model whose output is the objective has no loss Hessian to use"
+    case let .activationWithoutSampleAxis(layer, shape, batchSize):
+      return "the output of layer \"\(layer)\" has shape \(shape) on a batch of \(batchSize) "
+        + "samples, without a leading sample axis, so its Hessian cannot be split over ranks; "
+        + "run it in one process"
+    case let .tooFewSamples(count, ranks, unit):
+      return "the data set has \(count) \(unit), too few to give each of the \(ranks) ranks "
+        + "at least one; run fewer ranks (mpirun -np) or analyze more data"
     case .noLabeledPositions:
       return "every label is the ignore index (-100): the mean cross-entropy over no labeled "
         + "position is undefined"

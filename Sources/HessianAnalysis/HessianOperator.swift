@@ -140,8 +140,10 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
   ) throws -> Objective<Scalar> {
     let values = model.parameters.values
     let dataSetLoss = try DataSetLoss(model: model, loss: loss, data: data)
-    return Objective(points: indices.map { values[$0] }, termCount: data.batchCount, cache: cache) {
-      t, selected in
+    return Objective(
+      points: indices.map { values[$0] }, termCount: data.batchCount, cache: cache,
+      group: data.group, termNumbering: data.termNumbering
+    ) { t, selected in
       var variables = values.map { Variable($0) }
       for (i, v) in zip(indices, selected) { variables[i] = v }
       return try dataSetLoss.term(t, parameters: variables)
@@ -157,7 +159,7 @@ public struct HessianOperator<Scalar: TensorScalar>: CurvatureOperator {
 
   /// `H x` for each row `x` of `block` (`[k, n]`).
   ///
-  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)`` naming the batch
+  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:rank:)`` naming the batch
   ///   whose loss or product is not finite; errors of a closure-backed data set.
   /// - Precondition: `block` is `[k, n]`.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {

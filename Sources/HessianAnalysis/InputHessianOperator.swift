@@ -144,7 +144,7 @@ public struct InputHessianOperator<Scalar: TensorScalar>: CurvatureOperator {
 
   /// `H x` for each row of `block` (`[k, n]`, rows are flattened inputs).
   ///
-  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:)``.
+  /// - Throws: ``HessianAnalysisError/nonFinite(quantity:batch:batchCount:rank:)``.
   /// - Precondition: `block` is `[k, n]` with `k >= 1`.
   /// - Complexity: see the type.
   public func apply(_ block: Tensor<Scalar>) throws -> Tensor<Scalar> {

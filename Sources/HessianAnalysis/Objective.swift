@@ -14,8 +14,12 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   let points: [Tensor<Scalar>]
   /// How the points form the operator's flat vectors.
   let layout: FlatLayout
-  /// The number of terms (batches).
+  /// The number of terms (this rank's batches).
   let termCount: Int
+  /// The processes whose terms are summed with these (one process by default).
+  let group: any ProcessGroup
+  /// The global index of term 0 and the number of terms over all ranks, for error messages.
+  let termNumbering: (offset: Int, total: Int)
   /// Term `t` as a function of variables standing for the points.
   let term: @Sendable (Int, [Variable<Scalar>]) throws -> Variable<Scalar>
   /// `||x||`, for the finite-difference step.
@@ -27,11 +31,14 @@ struct Objective<Scalar: TensorScalar>: Sendable {
 
   init(
     points: [Tensor<Scalar>], termCount: Int, cache: PrimalCache? = nil,
+    group: any ProcessGroup = SingleProcess.shared, termNumbering: (offset: Int, total: Int)? = nil,
     term: @escaping @Sendable (Int, [Variable<Scalar>]) throws -> Variable<Scalar>
   ) {
     self.points = points
     self.layout = FlatLayout(shapes: points.map(\.shape))
     self.termCount = termCount
+    self.group = group
+    self.termNumbering = termNumbering ?? (0, termCount)
     self.term = term
     self.pointNorm = euclideanNorm(points)
     self.cacheOwner = cache.map { PrimalCache.Owner(cache: $0) }
@@ -57,11 +64,10 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   /// `F(y)` at other points `y` (the loss landscape), summed in Double.
   func value(at y: [Tensor<Scalar>]) throws -> Double {
     let constants = y.map { Variable($0) }
-    return try sumOverBatches(termCount) { t -> (value: Double, vector: Tensor<Scalar>?) in
+    return try sumOverBatches(group: group, termCount, shape: nil, fingerprint: fingerprint(y)) {
+      t -> (value: Double, vector: Tensor<Scalar>?) in
       let v = Double(try term(t, constants).value.scalar)
-      guard v.isFinite else {
-        throw HessianAnalysisError.nonFinite(quantity: "loss", batch: t, batchCount: termCount)
-      }
+      guard v.isFinite else { throw nonFinite("loss", term: t) }
       return (v, nil)
     }.value
   }
@@ -72,14 +78,15 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   func valueWithGradient(
     at y: [Tensor<Scalar>], cached: Bool = false
   ) throws -> (value: Double, gradient: Tensor<Scalar>) {
-    let r = try sumOverBatches(termCount) { t -> (value: Double, vector: Tensor<Scalar>?) in
+    let r = try sumOverBatches(
+      group: group, termCount, shape: [layout.dimension], fingerprint: fingerprint(y)
+    ) { t -> (value: Double, vector: Tensor<Scalar>?) in
       let r = try withTape(term: t, cached: cached) { tape in
         try Autodiff.valueWithGradient(at: y, tape: tape) { try term(t, $0) }
       }
       let flat = layout.flatten(r.gradient)
       guard r.value.isFinite, flat.isFinite else {
-        throw HessianAnalysisError.nonFinite(
-          quantity: r.value.isFinite ? "gradient" : "loss", batch: t, batchCount: termCount)
+        throw nonFinite(r.value.isFinite ? "gradient" : "loss", term: t)
       }
       return (Double(r.value), flat)
     }
@@ -91,15 +98,15 @@ struct Objective<Scalar: TensorScalar>: Sendable {
   func exactProducts(_ block: Tensor<Scalar>) throws -> (value: Double, products: Tensor<Scalar>) {
     let k = block.shape[0]
     let directions = layout.split(block)
-    let r = try sumOverBatches(termCount) { t -> (value: Double, vector: Tensor<Scalar>?) in
+    let r = try sumOverBatches(
+      group: group, termCount, shape: block.shape, fingerprint: fingerprint([block])
+    ) { t -> (value: Double, vector: Tensor<Scalar>?) in
       let r = try withTape(term: t, cached: true) { tape in
         try hessianVectorProducts(at: points, along: directions, tape: tape) { try term(t, $0) }
       }
       let flat = layout.join(r.hessianVectorProducts, rows: k)
       guard r.value.isFinite, flat.isFinite else {
-        throw HessianAnalysisError.nonFinite(
-          quantity: r.value.isFinite ? "Hessian-vector product" : "loss", batch: t,
-          batchCount: termCount)
+        throw nonFinite(r.value.isFinite ? "Hessian-vector product" : "loss", term: t)
       }
       return (Double(r.value), flat)
     }
@@ -129,6 +136,13 @@ struct Objective<Scalar: TensorScalar>: Sendable {
       rows.append(((gPlus - gMinus) * Scalar(1 / (2 * h))).reshaped(to: [1, layout.dimension]))
     }
     return k == 1 ? rows[0] : Tensor.concatenated(rows, alongAxis: 0)
+  }
+
+  /// The error for a non-finite `quantity` of term `t`, named by its index over all ranks.
+  func nonFinite(_ quantity: String, term t: Int) -> HessianAnalysisError {
+    .nonFinite(
+      quantity: quantity, batch: termNumbering.offset + t, batchCount: termNumbering.total,
+      rank: group.isSingleProcess ? nil : group.rank)
   }
 
   /// `H X` by the chosen method.
