@@ -1,18 +1,21 @@
 # HessianKit: `make demo` (install what is missing, build, run the main job) and `make test`.
 
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev zlib1g-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev zlib1g-dev libopenmpi-dev openmpi-bin
+# The tests also run MPI between network namespaces (ip netns).
+TEST_APT_PACKAGES := iproute2
 
 .PHONY: deps build test demo bench fixtures fuzz clean
 
-# OpenBLAS, LAPACKE and zlib are the only native dependencies (Debian packages).
+# OpenBLAS, LAPACKE, zlib and Open MPI are the only native dependencies (Debian packages);
+# Open MPI only for the command line and the HessianKitMPI product.
 deps:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	else \
-	  echo "HessianKit needs OpenBLAS, LAPACKE and zlib. Run:"; \
+	  echo "HessianKit needs OpenBLAS, LAPACKE, zlib and Open MPI. Run:"; \
 	  echo "  sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; \
 	  exit 1; \
 	fi
@@ -20,8 +23,10 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-# The whole suite (unit, PyTorch fixtures, end to end).
+# The whole suite (unit, PyTorch fixtures, end to end, MPI).
 test: deps
+	@dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

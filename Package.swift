@@ -17,6 +17,9 @@ let package = Package(
     // MARK: - Public API
     // `import HessianKit` brings every public module (the umbrella target re-exports them).
     .library(name: "HessianKit", targets: ["HessianKit"]),
+    // Data-parallel curvature over MPI processes. A product of its own so that `HessianKit`
+    // users need no MPI installation (Open MPI: libopenmpi-dev).
+    .library(name: "HessianKitMPI", targets: ["HessianMPI"]),
     .executable(name: "hessian", targets: ["hessian-cli"]),
     .executable(name: "hessian-bench", targets: ["hessian-bench"]),
   ],
@@ -42,6 +45,8 @@ let package = Package(
       dependencies: ["TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree"]),
     .target(name: "TensorIO", dependencies: ["TensorCore", "CHessianZlib"]),
     .target(name: "Plots"),
+    // MPI_COMM_WORLD as a ProcessGroup (the data-parallel sum behind the one batch loop).
+    .target(name: "HessianMPI", dependencies: ["TensorCore", "CHessianMPI"]),
     // ONNX's protobuf IR, generated once by Scripts/generate_onnx_proto.sh (the ONNX importer's
     // decoding layer).
     .target(
@@ -65,7 +70,7 @@ let package = Package(
       name: "hessian-cli",
       dependencies: [
         "TensorCore", "Autodiff", "NeuralNetworks", "MatrixFree", "HessianAnalysis", "TensorIO",
-        "Plots", "ONNXImport",
+        "Plots", "ONNXImport", "HessianMPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The loaders' fuzzing entry point (`make fuzz`); a corpus replayer when built normally.
@@ -84,6 +89,8 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
     .systemLibrary(name: "CHessianZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CHessianMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
     .target(
       name: "_FuzzHarnesses",
       dependencies: ["TensorCore", "TensorIO", "NeuralNetworks", "ONNXImport"]),

@@ -108,16 +108,16 @@ extension ProcessGroup {
       }
       all.withUnsafeBytes { a in
         result.withUnsafeMutableBytes { r in
-          let base = a.load(fromByteOffset: 0, as: UInt64.self)
+          let base = a.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
           var disagreeing: UInt32 = 0
           var first: UInt32 = 0
           var total = 0.0
           for k in 0..<size {
-            if a.load(fromByteOffset: k * stride, as: UInt64.self) != base {
+            if a.loadUnaligned(fromByteOffset: k * stride, as: UInt64.self) != base {
               if disagreeing == 0 { first = UInt32(k) }
               disagreeing += 1
             }
-            total += Double(bitPattern: a.load(fromByteOffset: k * stride + 8, as: UInt64.self))
+            total += Double(bitPattern: a.loadUnaligned(fromByteOffset: k * stride + 8, as: UInt64.self))
           }
           r.storeBytes(of: disagreeing, toByteOffset: 0, as: UInt32.self)
           r.storeBytes(of: first, toByteOffset: 4, as: UInt32.self)
@@ -139,13 +139,13 @@ extension ProcessGroup {
     }
     try result.withUnsafeMutableBytes { try broadcastFromRoot($0) }
     return try result.withUnsafeBytes { r in
-      let disagreeing = r.load(fromByteOffset: 0, as: UInt32.self)
+      let disagreeing = r.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
       if disagreeing != 0 {
         throw ProcessGroupError.ranksDisagree(
-          firstRank: Int(r.load(fromByteOffset: 4, as: UInt32.self)),
+          firstRank: Int(r.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
           count: Int(disagreeing))
       }
-      let total = Double(bitPattern: r.load(fromByteOffset: 8, as: UInt64.self))
+      let total = Double(bitPattern: r.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
       guard let vector else { return (total, nil) }
       let sum = Tensor<Scalar>(shape: vector.shape) { out in
         for i in 0..<n {

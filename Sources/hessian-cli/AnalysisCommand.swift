@@ -88,11 +88,12 @@ extension AnalysisCommand {
   var outputPaths: [String?] { [] }
 
   func run() throws {
-    for path in (outputPaths + [options.analysis.json]).compactMap({ $0 }) {
+    let root = Distributed.isRoot
+    for path in (outputPaths + [options.analysis.json]).compactMap({ $0 }) where root {
       try checkWritable(path)
     }
     if let threads = options.analysis.threads { Parallelism.threadCount = threads }
-    let progress = Progress(quiet: options.analysis.quiet)
+    let progress = Progress(quiet: options.analysis.quiet || !root)
     let context = RunContext(options: options, progress: progress)
     let start = DispatchTime.now()
     let (result, model) =
@@ -110,6 +111,9 @@ extension AnalysisCommand {
       .adding("precision", .string(options.model.precision.rawValue))
       .adding("hvp_method", .string(options.analysis.hvp.rawValue))
       .adding("model", model)
+    let ranks = Distributed.group.size
+    if ranks > 1 { document = document.adding("ranks", .integer(ranks)) }
+    guard root else { return }
     if let directory = reportDirectory {
       try createDirectory(directory)
     }
@@ -130,7 +134,8 @@ extension AnalysisCommand {
   private func execute<Scalar: TensorScalar>(
     _ type: Scalar.Type, context: RunContext
   ) throws -> (CommandResult, JSONDocument) {
-    let workload = try Workload<Scalar>.load(options, progress: context.progress)
+    var workload = try Workload<Scalar>.load(options, progress: context.progress)
+    workload.data = try workload.data.distributed(over: Distributed.group)
     return (try execute(workload, context: context), workload.fields)
   }
 }

@@ -35,9 +35,17 @@ struct Hessian: ParsableCommand {
     ])
 
   /// Parses the arguments and runs the subcommand, after making sure OpenBLAS uses the
-  /// kernels this CPU can run (BLASCore.swift).
+  /// kernels this CPU can run (BLASCore.swift), and under an MPI launcher on every rank
+  /// (Distributed.swift).
   static func main() {
     BLASCore.runAgainWithNativeKernelsIfNeeded()
-    main(nil)
+    Distributed.start()
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      Distributed.exit(withError: error)
+    }
+    Distributed.finish()
   }
 }

@@ -43,12 +43,22 @@ enum CLI {
 
   /// Runs `hessian arguments...` in `directory` with an 80-column, non-terminal environment.
   static func run(_ arguments: [String], in directory: URL? = nil) throws -> CLIRun {
+    try run(executable, arguments, in: directory)
+  }
+
+  /// Runs `program arguments...`, killed after `timeout` seconds if given (the run's status is
+  /// then the signal's).
+  static func run(
+    _ program: URL, _ arguments: [String], in directory: URL? = nil,
+    environment extra: [String: String] = [:], timeout: Double? = nil
+  ) throws -> CLIRun {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = program
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
     var environment = ProcessInfo.processInfo.environment
     environment["COLUMNS"] = "80"
+    environment.merge(extra) { $1 }
     process.environment = environment
     let out = Pipe()
     let err = Pipe()
@@ -63,6 +73,11 @@ enum CLI {
     DispatchQueue.global().async {
       errors.data = err.fileHandleForReading.readDataToEndOfFile()
       group.leave()
+    }
+    if let timeout {
+      DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+      }
     }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
