@@ -70,6 +70,10 @@ def parse_args():
     ap.add_argument("--label-noise", type=float, default=0.08)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--force", action="store_true", help="retrain even if the outputs exist")
+    ap.add_argument("--eval-samples", type=int, default=None,
+                    help="only write a held-out set of this many samples (inputs.N.npy, "
+                         "labels.N.npy: same distribution and normalisation as the evaluation "
+                         "batch, drawn from seed + 2000); no training")
     return ap.parse_args()
 
 
@@ -149,8 +153,27 @@ def evaluate(model, x, y, y_true=None, bs=500):
     return r
 
 
+def held_out_set(n):
+    """inputs.N.npy / labels.N.npy: n held-out samples for data-parallel benchmarks."""
+    gen = torch.Generator().manual_seed(args.seed)
+    protos = make_prototypes(gen)
+    x_train, _, _ = make_samples(protos, args.train, gen, args.label_noise)
+    mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
+    std = x_train.std(dim=(0, 2, 3), keepdim=True)
+    x, _, y = make_samples(protos, n, torch.Generator().manual_seed(args.seed + 2000),
+                           args.label_noise)
+    x = ((x - mean) / std).contiguous()
+    for name, array in (("inputs", x.numpy().astype(np.float32)), ("labels", y.numpy().astype(np.int64))):
+        path = os.path.join(args.outdir, f"{name}.{n}.npy")
+        np.save(path, array)
+        print(path)
+
+
 def main():
     os.makedirs(args.outdir, exist_ok=True)
+    if args.eval_samples:
+        held_out_set(args.eval_samples)
+        return
     weights_path = os.path.join(args.outdir, "resnet20.trained.safetensors")
     inputs_path = os.path.join(args.outdir, "inputs.npy")
     labels_path = os.path.join(args.outdir, "labels.npy")

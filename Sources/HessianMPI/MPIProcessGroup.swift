@@ -25,6 +25,8 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
   public let rank: Int
   public let size: Int
   private let communicator: MPI_Comm
+  /// What this rank's collectives have cost so far.
+  public private(set) var statistics = CommunicationStatistics()
 
   private init(communicator: MPI_Comm) {
     var r: Int32 = 0
@@ -75,9 +77,11 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     _ bytes: UnsafeRawBufferPointer, into receive: UnsafeMutableRawBufferPointer?
   ) throws {
     let count = try Self.count(bytes.count)
+    let start = MPI_Wtime()
     let code = MPI_Gather(
       bytes.baseAddress, count, hessian_mpi_byte(), receive?.baseAddress, count,
       hessian_mpi_byte(), 0, communicator)
+    statistics.record(seconds: MPI_Wtime() - start, bytes: bytes.count)
     guard code == MPI_SUCCESS else {
       throw ProcessGroupError.transport("MPI_Gather failed (\(Self.message(code)))")
     }
@@ -85,7 +89,9 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
 
   public func broadcastFromRoot(_ bytes: UnsafeMutableRawBufferPointer) throws {
     let count = try Self.count(bytes.count)
+    let start = MPI_Wtime()
     let code = MPI_Bcast(bytes.baseAddress, count, hessian_mpi_byte(), 0, communicator)
+    statistics.record(seconds: MPI_Wtime() - start, bytes: bytes.count)
     guard code == MPI_SUCCESS else {
       throw ProcessGroupError.transport("MPI_Bcast failed (\(Self.message(code)))")
     }
@@ -106,5 +112,22 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     var length: Int32 = 0
     MPI_Error_string(code, &buffer, &length)
     return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+}
+
+/// The collectives a rank has run: how many, the bytes of their messages, and the seconds spent
+/// in them (transfer and waiting for slower ranks).
+public struct CommunicationStatistics: Sendable, Equatable {
+  /// Gathers and broadcasts.
+  public var collectives = 0
+  /// The bytes of this rank's messages (each gather's contribution and each broadcast).
+  public var bytes = 0
+  /// Wall-clock seconds inside the collectives (`MPI_Wtime`).
+  public var seconds = 0.0
+
+  mutating func record(seconds: Double, bytes: Int) {
+    collectives += 1
+    self.bytes += bytes
+    self.seconds += seconds
   }
 }

@@ -112,7 +112,10 @@ extension AnalysisCommand {
       .adding("hvp_method", .string(options.analysis.hvp.rawValue))
       .adding("model", model)
     let ranks = Distributed.group.size
-    if ranks > 1 { document = document.adding("ranks", .integer(ranks)) }
+    if ranks > 1, let communication = Distributed.communicationJSON {
+      document = document.adding("ranks", .integer(ranks))
+        .adding("communication", communication)
+    }
     guard root else { return }
     if let directory = reportDirectory {
       try createDirectory(directory)

@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import HessianMPI
 import TensorCore
+import TensorIO
 
 enum Distributed {
   /// The ranks of this run: MPI_COMM_WORLD under a launcher, else this process alone.
@@ -26,6 +27,16 @@ enum Distributed {
       FileHandle.standardError.write(Data("hessian: error: \(error)\n".utf8))
       Foundation.exit(1)
     }
+  }
+
+  /// The collectives this rank ran, as JSON (nil in one process).
+  static var communicationJSON: JSONDocument? {
+    guard let world, world.size > 1 else { return nil }
+    let s = world.statistics
+    return [
+      "collectives": .integer(s.collectives), "bytes": .integer(s.bytes),
+      "seconds": .number(s.seconds),
+    ]
   }
 
   /// Ends MPI after a successful run.
