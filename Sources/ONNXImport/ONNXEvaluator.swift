@@ -54,6 +54,7 @@ enum ONNXEvaluator<Scalar: TensorScalar> {
     case "Where": return try select(c)
     case "ReduceMean", "ReduceSum": return try reduce(c)
     case "Softmax", "LogSoftmax": return try softmax(c)
+    case "SoftmaxCrossEntropyLoss": return try softmaxCrossEntropyLoss(c)
     case "LayerNormalization": return try layerNormalization(c)
     case "Trilu": return try trilu(c)
     case "Resize": return try resize(c)

@@ -237,7 +237,8 @@ public struct ONNXGraph: Sendable {
     return last
   }
 
-  /// The one-line notice for a folded export, or nil. The evidence: generated initializer
+  /// The one-line notice for a folded export (or one whose equal-valued parameters were
+  /// merged into one), or nil. The evidence: generated initializer
   /// names among the parameters (the legacy exporter's constant folding writes
   /// `onnx::Conv_123`), or a rewrite rule recorded on a node or a folded parameter (the dynamo
   /// exporter's optimizer). Parameters of the exported program's signature that are missing
@@ -262,11 +263,21 @@ public struct ONNXGraph: Sendable {
     }) {
       evidence.append("parameter \"\(folded.name)\" was folded from other values")
     }
-    guard !evidence.isEmpty else { return nil }
+    // The legacy exporter in eval mode merges initializers of EQUAL VALUES (all-zero biases,
+    // all-one LayerNorm weights of a fresh model) and reads the dropped ones through Identity.
+    let merged = nodes.first { $0.opType == "Identity" && parameterSet.contains($0.inputs.first ?? "") }
+    let mergedNotice = merged.map { node in
+      "the exporter merged parameters of equal values (\"\(node.outputs.first ?? "?")\" is read "
+        + "through an Identity of \"\(node.inputs[0])\"), so they are one tied parameter here "
+        + "and the Hessian is of a smaller problem; export with dynamo=True, or the legacy "
+        + "exporter with training=torch.onnx.TrainingMode.TRAINING for a model without "
+        + "dropout or BatchNorm"
+    }
+    guard !evidence.isEmpty else { return mergedNotice }
     return "the export looks folded (" + evidence.joined(separator: "; ")
       + "): BatchNorm may be merged into convolutions and initializers renamed or transposed, "
       + "so its Hessian is of a different parameterization. Export without folding: "
       + "torch.onnx.export(model.eval(), ..., dynamo=True, optimize=False), or dynamo=False "
-      + "with do_constant_folding=False"
+      + "with do_constant_folding=False" + (mergedNotice.map { "; also, " + $0 } ?? "")
   }
 }

@@ -61,6 +61,7 @@ enum OperatorTable {
     // Reductions and softmax
     "ReduceMean": .init(reduction, constant: [1]), "ReduceSum": .init(reduction, constant: [1]),
     "Softmax": .init(["axis"]), "LogSoftmax": .init(["axis"]),
+    "SoftmaxCrossEntropyLoss": .init(["ignore_index", "reduction"], constant: [1]),
     "LayerNormalization": .init(["axis", "epsilon", "stash_type"]),
     "Trilu": .init(["upper"], constant: [1]),
     // Resize

@@ -1,6 +1,7 @@
 // ReduceMean, ReduceSum, Softmax and LogSoftmax.
 
 import Autodiff
+import NeuralNetworks
 import TensorCore
 
 extension ONNXEvaluator {
@@ -54,5 +55,47 @@ extension ONNXEvaluator {
     }
     let axis = try c.axis(try c.int("axis", default: -1), rank: x.shape.count)
     return .real(c.node.opType == "Softmax" ? x.softmax(alongAxis: axis) : x.logSoftmax(alongAxis: axis))
+  }
+}
+
+extension ONNXEvaluator {
+  /// SoftmaxCrossEntropyLoss (a model exported with its loss: `F.cross_entropy` inside
+  /// `forward`): scores `[N, C, d1, ...]` against integer labels `[N, d1, ...]`, labels equal to
+  /// `ignore_index` skipped, `reduction` mean (over the labeled positions, PyTorch's) or sum.
+  /// Class weights, `reduction="none"` and the second output (log-probabilities) are refused.
+  static func softmaxCrossEntropyLoss(_ c: NodeContext<Scalar>) throws -> GraphValue<Scalar> {
+    let scores = try c.real(0)
+    let labels = try c.integers(1)
+    guard !c.has(2) else { throw NodeError("class weights (input 2) are not supported") }
+    guard c.node.outputs.count < 2 || c.node.outputs[1].isEmpty else {
+      throw NodeError("the log-probability output is not supported")
+    }
+    guard scores.shape.count >= 2 else {
+      throw NodeError("scores must be [N, C, ...], got shape \(scores.shape)")
+    }
+    let expected = [scores.shape[0]] + Array(scores.shape.dropFirst(2))
+    guard labels.shape == expected else {
+      throw NodeError("labels have shape \(labels.shape); scores \(scores.shape) need \(expected)")
+    }
+    let classes = scores.shape[1]
+    let ignore: Int? = c.node.attributes["ignore_index"] == nil ? nil : try c.int("ignore_index")
+    var mapped: [Int] = []
+    mapped.reserveCapacity(labels.count)
+    for (i, label) in labels.values.enumerated() {
+      if label == ignore {
+        mapped.append(Targets<Scalar>.ignoreIndex)
+      } else if 0 <= label && label < classes {
+        mapped.append(label)
+      } else {
+        throw NodeError(
+          "label \(label) at position \(i) is not a class in 0..<\(classes)"
+            + (ignore.map { " nor the ignore_index \($0)" } ?? ""))
+      }
+    }
+    switch try c.string("reduction", default: "mean") {
+    case "mean": return .real(crossEntropy(logits: scores, labels: mapped, reduction: .mean))
+    case "sum": return .real(crossEntropy(logits: scores, labels: mapped, reduction: .sum))
+    case let other: throw NodeError("reduction \"\(other)\" is not supported (mean or sum)")
+    }
   }
 }

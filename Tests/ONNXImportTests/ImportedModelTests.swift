@@ -122,4 +122,21 @@ struct ImportedModelTests {
     let logits = try data.tensor(named: "logits").floatingPoint(as: Double.self)
     #expect(closeness(model(inputs), logits, rtol: 1e-5, atol: 1e-6).passes)
   }
+
+  /// The legacy exporter in eval mode merges initializers of equal values and reads the dropped
+  /// one through Identity: flagged, since the merged parameters become one tied parameter.
+  @Test func parametersMergedByValueAreDetected() throws {
+    let bytes = try EmbeddingGraph.model(
+      nodes: [
+        EmbeddingGraph.node("Identity", ["W"], ["V"]),
+        EmbeddingGraph.node("MatMul", ["x", "W"], ["a"]),
+        EmbeddingGraph.node("MatMul", ["a", "V"], ["y"]),
+      ],
+      initializers: [EmbeddingGraph.tensorProto("W", [3, 3], [Float](repeating: 0, count: 9))],
+      inputs: [EmbeddingGraph.valueInfo("x", type: 1, [nil, 3])],
+      outputs: [EmbeddingGraph.valueInfo("y", type: 1, [nil, 3])])
+    let notice = try #require(try ONNXGraph(serializedBytes: bytes).foldingNotice)
+    #expect(notice.contains("\"V\" is read through an Identity of \"W\""), "\(notice)")
+    #expect(notice.contains("TrainingMode.TRAINING"))
+  }
 }

@@ -35,7 +35,7 @@ struct TransformerCase: CustomStringConvertible, Sendable {
   let name: String
   let exporter: String
   var description: String { "\(name).\(exporter)" }
-  static let all = ["gpt_manual", "gpt_sdpa"].flatMap { n in
+  static let all = ["gpt_manual", "gpt_sdpa", "chargpt"].flatMap { n in
     ["legacy", "dynamo"].map { TransformerCase(name: n, exporter: $0) }
   }
 }
