@@ -18,6 +18,9 @@ public struct CurvatureScope: Codable, Sendable, Hashable, CustomStringConvertib
     case full
     /// One layer's diagonal block of the parameter Hessian.
     case perLayer = "per-layer"
+    /// The diagonal block of a ``ParameterBlock`` (whole parameters or rows of one, such as
+    /// the queries of a fused attention projection).
+    case block
     /// The diagonal block of a selection of parameters.
     case parameters
     /// The Hessian of a function of the model's input.

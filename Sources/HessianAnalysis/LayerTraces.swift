@@ -59,6 +59,52 @@ public func perLayerTraceEstimates<Operator: CurvatureOperator>(
       ranges.append([range])
     }
   }
+  return try splitTraceEstimates(
+    of: hessian, groups: names.indices.map { (.perLayer(names[$0]), names[$0], ranges[$0]) },
+    targetRelativeError: targetRelativeError, minimumSampleCount: minimumSampleCount,
+    maxMatvecs: maxMatvecs, blockSize: blockSize, seed: seed)
+}
+
+/// Every parameter block's trace `tr(H_BB)` from one Hutchinson run on the full Hessian, as
+/// ``perLayerTraceEstimates(of:targetRelativeError:minimumSampleCount:maxMatvecs:blockSize:seed:)``
+/// splits it by layer: the samples `z_Bᵀ (H z)_B` over each block's elements are unbiased for
+/// its trace. Blocks that are rows of one tensor (query, key and value of a fused projection)
+/// are split the same way.
+///
+/// - Parameters:
+///   - hessian: the FULL parameter Hessian (its vectors are the model's flat parameter vector,
+///     which ``ParameterBlock/ranges`` index), or a wrapper of it.
+///   - blocks: the blocks (``ParameterBlock/blocks(of:)``).
+///   - the others: as the per-layer function.
+/// - Returns: one ``LabeledTrace`` per block, scope `block <name>`.
+/// - Throws: errors of the operator.
+/// - Precondition: every block's ranges lie in `0..<hessian.dimension`.
+/// - Complexity: at most `maxMatvecs` products of `hessian`.
+public func blockTraceEstimates<Operator: LinearOperator>(
+  of hessian: Operator, blocks: [ParameterBlock], targetRelativeError: Double = 1e-2,
+  minimumSampleCount: Int = 10, maxMatvecs: Int = 1000, blockSize: Int = 8, seed: UInt64 = 0
+) throws -> [LabeledTrace] {
+  precondition(
+    blocks.allSatisfy { $0.ranges.allSatisfy { $0.upperBound <= hessian.dimension } },
+    "a block reaches beyond the operator's \(hessian.dimension) dimensions: pass the full Hessian")
+  return try splitTraceEstimates(
+    of: hessian, groups: blocks.map { (CurvatureScope(.block, name: $0.name), $0.name, $0.ranges) },
+    targetRelativeError: targetRelativeError, minimumSampleCount: minimumSampleCount,
+    maxMatvecs: maxMatvecs, blockSize: blockSize, seed: seed)
+}
+
+/// One Hutchinson run on `hessian`, its samples split over the groups' ranges.
+func splitTraceEstimates<Operator: LinearOperator>(
+  of hessian: Operator, groups: [(scope: CurvatureScope, name: String, ranges: [Range<Int>])],
+  targetRelativeError: Double, minimumSampleCount: Int, maxMatvecs: Int, blockSize: Int,
+  seed: UInt64
+) throws -> [LabeledTrace] {
+  precondition(maxMatvecs >= 2, "maxMatvecs must be at least 2, got \(maxMatvecs)")
+  precondition(
+    minimumSampleCount >= 2, "minimumSampleCount must be >= 2, got \(minimumSampleCount)")
+  precondition(blockSize >= 1, "blockSize must be at least 1, got \(blockSize)")
+  let names = groups.map(\.name)
+  let ranges = groups.map(\.ranges)
   let n = hessian.dimension
   var statistics = [RunningStatistics](repeating: RunningStatistics(), count: names.count)
   var generator = SeededGenerator(seed: seed)
@@ -85,7 +131,7 @@ public func perLayerTraceEstimates<Operator: CurvatureOperator>(
   }
   return names.indices.map { l in
     LabeledTrace(
-      scope: .perLayer(names[l]), name: names[l],
+      scope: groups[l].scope, name: names[l],
       dimension: ranges[l].reduce(0) { $0 + $1.count },
       trace: TraceResult(
         trace: statistics[l].mean, standardError: statistics[l].standardError,

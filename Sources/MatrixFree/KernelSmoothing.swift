@@ -77,6 +77,17 @@ enum KernelSmoothing {
     let start = low - pad
     let spacing = (high - low + 2 * pad) / Double(gridPoints - 1)
     let grid = (0..<gridPoints).map { start + spacing * Double($0) }
+    return density(nodes: nodes, weights: weights, sigma: sigma, grid: grid)
+  }
+
+  /// The smoothed, normalized density on an evenly spaced `grid` (at least 2 points), with the
+  /// mass before normalization.
+  static func density(
+    nodes: [[Double]], weights: [[Double]], sigma: Double, grid: [Double]
+  ) -> (grid: [Double], density: [Double], mass: Double) {
+    let gridPoints = grid.count
+    let start = grid[0]
+    let spacing = grid[1] - grid[0]
     var density = [Double](repeating: 0, count: gridPoints)
     let normalizer = 1 / ((2 * Double.pi).squareRoot() * sigma * Double(nodes.count))
     let reach = 8 * sigma

@@ -50,6 +50,15 @@ enum Charts {
       verticalMarkers: [Marker(value: 0, label: "trained")])
   }
 
+  /// The Jensen-Shannon distances between blocks' spectra as a heat map (block index on both
+  /// axes; the names are in the JSON and the report's table).
+  static func heterogeneity(_ h: SpectralHeterogeneity, names: [String]) -> HeatMap {
+    let index = names.indices.map(Double.init)
+    return HeatMap(
+      x: index, y: index, z: h.distances, title: "Spectral distance between blocks",
+      xLabel: "block", yLabel: "block", colorLabel: "Jensen-Shannon distance", contours: .none)
+  }
+
   /// The loss on a plane as a heat map with contours.
   static func landscape2D(_ l: LossLandscape) -> HeatMap {
     // LossLandscape rows are betas; HeatMap wants z[x][y].

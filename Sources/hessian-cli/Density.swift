@@ -22,6 +22,11 @@ struct Density: AnalysisCommand {
 
       JSON: nodes, weights (one list per probe), grid, density, kernel_width, trace_estimate, \
       trace_standard_error, hvp_count.
+
+      With --blocks: one density per parameter block ("blocks", each with its name, kind and \
+      the fields above), and "heterogeneity": the Jensen-Shannon distance between every two \
+      blocks' spectra (Zhang et al. 2024), after smoothing every block's quadrature with one \
+      Gaussian width on one grid; --plot then draws the distances as a heat map.
       """)
 
   @OptionGroup var options: SharedOptions
@@ -44,12 +49,15 @@ struct Density: AnalysisCommand {
     guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
     guard probes >= 1 else { throw ValidationError("--probes must be at least 1") }
     guard gridPoints >= 16 else { throw ValidationError("--grid-points must be at least 16") }
-    try options.reject(perLayerIn: Self.name)
+    if options.analysis.perLayer {
+      throw ValidationError("--per-layer is not supported by `hessian density` (try --blocks)")
+    }
   }
 
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
+    if options.analysis.blocks { return try perBlock(workload, context: context) }
     let hessian = try context.curvature(workload)
     let steps = Swift.min(self.steps, hessian.dimension)
     var generator = SeededGenerator(seed: context.seed)
@@ -71,6 +79,63 @@ struct Density: AnalysisCommand {
         + "\(density.matvecCount) HVPs; trace estimate \(format(density.traceEstimate))"
         + (density.traceStandardError.map { " ± " + format($0) } ?? " (one probe: no error bar)"))
   }
+}
+
+extension Density {
+  /// One density per parameter block, and the Jensen-Shannon distances between them.
+  func perBlock<Scalar: TensorScalar>(
+    _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> CommandResult {
+    let blocks = try context.blockHessians(workload, checkDeterminism: context.checksDeterminism)
+    var generator = SeededGenerator(seed: context.seed)
+    var densities: [SpectralDensity] = []
+    for block in blocks {
+      let steps = Swift.min(self.steps, block.hessian.dimension)
+      context.progress.begin(
+        "\(block.label): \(probes) probe(s) x \(steps) Lanczos steps", total: probes * steps)
+      let density = try spectralDensity(
+        of: block.hessian, lanczosSteps: steps, probeCount: probes, gridPoints: gridPoints,
+        using: &generator)
+      context.progress.end("\(block.label): \(density.matvecCount) HVPs")
+      densities.append(density)
+    }
+    let heterogeneity = SpectralHeterogeneity(densities, gridPoints: gridPoints)
+    let names = blocks.map(\.hessian.base.block.name)
+    var files: [(String, Data)] = []
+    if let plot {
+      files.append((plot, Data(Charts.heterogeneity(heterogeneity, names: names).svg().utf8)))
+    }
+    let hvps = densities.reduce(0) { $0 + $1.matvecCount }
+    return CommandResult(
+      fields: [
+        "scope": "blocks",
+        "blocks": .array(
+          zip(blocks, densities).map { block, density in
+            merged(
+              blockJSON(block.hessian.base.block),
+              densityJSON(density, scope: block.hessian.scope.description))
+          }),
+        "heterogeneity": heterogeneityJSON(heterogeneity, names: names),
+        "hvp_count": .integer(hvps),
+      ], files: files,
+      summary: "densities of \(blocks.count) blocks from \(hvps) HVPs; mean Jensen-Shannon "
+        + "distance between blocks \(format(heterogeneity.meanDistance))")
+  }
+}
+
+/// The heterogeneity's JSON: the method in words, the block names and the distance matrix.
+func heterogeneityJSON(_ h: SpectralHeterogeneity, names: [String]) -> JSONDocument {
+  [
+    "method": """
+      Jensen-Shannon distance (square root of the divergence, base-2 logarithms, in [0, 1]) \
+      between the blocks' SLQ densities, each re-smoothed from its quadrature with one \
+      Gaussian width (Papyan's rule on the pooled nodes) on one grid spanning all blocks
+      """,
+    "kernel_width": .number(h.kernelWidth),
+    "names": .strings(names),
+    "distances": .array(h.distances.map { .numbers($0) }),
+    "mean_distance": .number(h.meanDistance),
+  ]
 }
 
 /// The density's JSON fields.

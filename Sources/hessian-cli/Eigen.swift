@@ -75,11 +75,12 @@ struct Eigen: AnalysisCommand {
     }
     guard maxHVPs >= 2 else { throw ValidationError("--max-hvps must be at least 2") }
     guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1") }
-    if options.analysis.perLayer
+    if (options.analysis.perLayer || options.analysis.blocks)
       && (bottom != nil || method == .power || vectors != nil || blockSize != 1)
     {
+      let flag = options.analysis.blocks ? "--blocks" : "--per-layer"
       throw ValidationError(
-        "--per-layer gives each layer's top eigenvalues: use --top, --tolerance and "
+        "\(flag) gives each block's top eigenvalues: use --top, --tolerance and "
           + "--max-hvps only (not --bottom, --method power, --vectors or --block-size)")
     }
   }
@@ -97,7 +98,20 @@ struct Eigen: AnalysisCommand {
   func execute<Scalar: TensorScalar>(
     _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
-    if options.analysis.perLayer { return try perLayer(workload, context: context) }
+    if options.analysis.perLayer {
+      let layers = try context.layerHessians(
+        workload, checkDeterminism: context.checksDeterminism)
+      return try perBlock(layers, scope: "per-layer", key: "layers", context: context) {
+        layerJSON($1)
+      }
+    }
+    if options.analysis.blocks {
+      let blocks = try context.blockHessians(
+        workload, checkDeterminism: context.checksDeterminism)
+      return try perBlock(blocks, scope: "blocks", key: "blocks", context: context) {
+        merged(blockJSON($0.hessian.base.block), layerJSON($1))
+      }
+    }
     let hessian = try context.curvature(workload)
     let n = hessian.dimension
     let wanted = which == .bothEnds ? 2 * count : count
@@ -157,13 +171,12 @@ struct Eigen: AnalysisCommand {
       fields: fields.adding(result.evidenceFields), files: files, summary: summary)
   }
 
-  /// Each layer's top eigenvalues (diagonal blocks of the Hessian), one progress phase per
-  /// layer; no product goes to anything else (traces are `hessian trace --per-layer`'s).
-  func perLayer<Scalar: TensorScalar>(
-    _ workload: Workload<Scalar>, context: RunContext
+  /// Each layer's or block's top eigenvalues (diagonal blocks of the Hessian), one progress
+  /// phase per block; no product goes to anything else (traces are `hessian trace`'s).
+  func perBlock<Operator: CurvatureOperator>(
+    _ layers: [ObservedLayer<Operator>], scope: String, key: String, context: RunContext,
+    json: (ObservedLayer<Operator>, EigenvalueSummary) -> JSONDocument
   ) throws -> CommandResult {
-    let layers = try context.layerHessians(
-      workload, checkDeterminism: context.checksDeterminism)
     var generator = SeededGenerator(seed: context.seed)
     var summaries: [EigenvalueSummary] = []
     for layer in layers {
@@ -176,18 +189,18 @@ struct Eigen: AnalysisCommand {
       summaries.append(summary)
     }
     let hvps = summaries.reduce(0) { $0 + $1.hvpCount }
-    context.progress.note("eigen: \(layers.count) layers in \(hvps) HVPs")
+    context.progress.note("eigen: \(layers.count) \(key) in \(hvps) HVPs")
     let converged = summaries.allSatisfy { $0.converged.allSatisfy { $0 } }
     let summary = summaries.map { "\($0.name) \(format($0.eigenvalues[0]))" }
       .joined(separator: ", ")
     return CommandResult(
       fields: [
-        "scope": "per-layer",
-        "layers": .array(summaries.map(layerJSON)),
+        "scope": .string(scope),
+        key: .array(zip(layers, summaries).map(json)),
         "hvp_count": .integer(hvps),
         "tolerance": .number(tolerance),
       ],
-      summary: "top eigenvalue per layer: " + summary
+      summary: "top eigenvalue per \(key == "layers" ? "layer" : "block"): " + summary
         + (converged ? "" : " (NOT all converged: raise --max-hvps)"))
   }
 }

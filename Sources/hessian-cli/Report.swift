@@ -24,6 +24,11 @@ struct Report: AnalysisCommand {
       Writes into --out: report.json, density.svg, layers.svg, landscape-1d.svg, \
       landscape-2d.svg and report.html (the plots inline, so the page stands alone).
 
+      With --blocks, also each parameter block's top eigenvalue, trace and density (a \
+      transformer's embeddings, query, key, value, attention output, MLP in and out, norms and \
+      head), all densities on the page, and the Jensen-Shannon distances between the blocks' \
+      spectra (blocks-heterogeneity.svg; "blocks" in report.json).
+
       With no model and no data, it trains the built-in MLP on spirals and reports on it.
       """)
 
@@ -144,6 +149,7 @@ struct Report: AnalysisCommand {
     }
 
     let layers = try perLayer(workload, context: context)
+    let blockReport = options.analysis.blocks ? try blocks(workload, context: context) : nil
 
     let vector = { (i: Int) -> LandscapeDirection<Scalar> in
       .vector(
@@ -168,14 +174,15 @@ struct Report: AnalysisCommand {
     let hvps =
       eigen.matvecCount + trace.matvecCount + density.matvecCount
       + layers.reduce(0) { $0 + $1.hvpCount } + (exact?.hvpCount ?? 0)
+      + (blockReport?.hvpCount ?? 0)
     let html = ReportPage(
       workload: workload.title, fields: workload.fields, eigen: eigen, trace: trace,
       density: density, layers: layers, curves: curves, surface: surface, plots: plots,
-      exact: exact,
+      exact: exact, blocks: blockReport,
       seed: context.seed, hvpCount: hvps
     ).html()
     let directory = URL(fileURLWithPath: out)
-    var files = plots.files.map {
+    var files = (plots.files + (blockReport?.files ?? [])).map {
       (directory.appendingPathComponent($0.name).path, Data($0.svg.utf8))
     }
     files.append((directory.appendingPathComponent("report.html").path, Data(html.utf8)))
@@ -203,10 +210,12 @@ struct Report: AnalysisCommand {
           ]
         } ?? .null,
         "layers": .array(layers.map(layerJSON)),
+        "blocks": blockReport?.json ?? .null,
         "landscape_1d": curvesJSON(curves),
         "landscape_2d": surfaceJSON(surface),
         "hvp_count": .integer(hvps),
-        "files": .strings(plots.files.map(\.name) + ["report.html", "report.json"]),
+        "files": .strings(
+          (plots.files + (blockReport?.files ?? [])).map(\.name) + ["report.html", "report.json"]),
       ],
       files: files,
       summary: "report written to \(out)/report.html (\(hvps) HVPs)")

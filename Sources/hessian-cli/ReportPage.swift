@@ -44,6 +44,8 @@ struct ReportPage<Scalar: TensorScalar> {
   var surface: LossLandscape
   var plots: ReportPlots
   var exact: ExactCheck?
+  /// The parameter-block section (`--blocks`), or nil.
+  var blocks: BlockReport?
   var seed: UInt64
   var hvpCount: Int
 
@@ -117,7 +119,7 @@ struct ReportPage<Scalar: TensorScalar> {
             "trace from the density (SLQ, 1 probe: no error bar)", .number(density.traceEstimate))
         ]
       }
-    let report = HTMLReport(
+    var report = HTMLReport(
       title: "Hessian report",
       subtitle: workload,
       sections: [
@@ -197,6 +199,11 @@ struct ReportPage<Scalar: TensorScalar> {
           "Reproduce",
           [.code(CommandLine.arguments.map(shellQuoted).joined(separator: " "))]),
       ])
+    if let blocks {
+      // After the per-layer section.
+      let index = report.sections.firstIndex { $0.heading == "Loss landscape" } ?? report.sections.count
+      report.sections.insert(blocks.section, at: index)
+    }
     return report.html()
   }
 }

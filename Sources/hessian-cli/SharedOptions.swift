@@ -249,6 +249,16 @@ struct AnalysisOptions: ParsableArguments {
   @Flag(help: "Each layer's own diagonal block of the Hessian, layer by layer.")
   var perLayer = false
 
+  @Flag(
+    help: """
+      Parameter blocks as transformer block-heterogeneity studies draw them: each module's \
+      diagonal block of the Hessian, with a fused attention projection (c_attn, qkv, \
+      in_proj_weight) split by rows into query, key and value; each block labeled embedding, \
+      query, key, value, attention-output, mlp-in, mlp-out, norm, head or other (eigen, \
+      trace, density, report).
+      """)
+  var blocks = false
+
   @Option(
     help: """
       The matrix: the Hessian, or the generalized Gauss-Newton matrix Jᵀ H_loss J (the \
@@ -282,6 +292,11 @@ struct AnalysisOptions: ParsableArguments {
 
   mutating func validate() throws {
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if blocks && (perLayer || parameterPattern != nil || curvature == .ggn) {
+      throw ValidationError(
+        "--blocks takes the Hessian's diagonal blocks of all parameters: not with --per-layer, "
+          + "--parameters or --curvature ggn")
+    }
     if perLayer && parameterPattern != nil {
       throw ValidationError("--per-layer and --parameters cannot be combined")
     }
@@ -325,6 +340,14 @@ struct SharedOptions: ParsableArguments {
   func reject(perLayerIn command: String) throws {
     if analysis.perLayer {
       throw ValidationError("--per-layer is not supported by `hessian \(command)`")
+    }
+    try reject(blocksIn: command)
+  }
+
+  /// A refusal of --blocks for a subcommand that does not support it.
+  func reject(blocksIn command: String) throws {
+    if analysis.blocks {
+      throw ValidationError("--blocks is not supported by `hessian \(command)`")
     }
   }
 }

@@ -78,19 +78,26 @@ struct Trace: AnalysisCommand {
     guard ProbeDistribution(rawValue: distribution) != nil else {
       throw ValidationError("--distribution must be rademacher or gaussian")
     }
-    if activations && (options.analysis.perLayer || options.analysis.parameterPattern != nil) {
-      throw ValidationError("--activations cannot be combined with --per-layer or --parameters")
+    if activations
+      && (options.analysis.perLayer || options.analysis.blocks
+        || options.analysis.parameterPattern != nil)
+    {
+      throw ValidationError(
+        "--activations cannot be combined with --per-layer, --blocks or --parameters")
     }
     if activations && options.analysis.curvature == .ggn {
       throw ValidationError("--activations takes Hessians of the activations: not --curvature ggn")
     }
     if layers != nil && !activations { throw ValidationError("--layers needs --activations") }
-    if method == .hutchPlusPlus && lowRank != nil && (activations || options.analysis.perLayer) {
+    if method == .hutchPlusPlus && lowRank != nil
+      && (activations || options.analysis.perLayer || options.analysis.blocks)
+    {
       throw ValidationError("--low-rank applies to the whole Hessian only")
     }
     if method == .stratified
-      && (activations || options.analysis.perLayer || options.analysis.parameterPattern != nil
-        || options.analysis.curvature == .ggn || lowRank != nil)
+      && (activations || options.analysis.perLayer || options.analysis.blocks
+        || options.analysis.parameterPattern != nil || options.analysis.curvature == .ggn
+        || lowRank != nil)
     {
       throw ValidationError(
         "--method stratified samples every layer of the Hessian (its JSON lists them): it takes "
@@ -105,6 +112,7 @@ struct Trace: AnalysisCommand {
     if method == .stratified { return try stratified(workload, context: context) }
     let hessian = try context.curvature(workload)
     if options.analysis.perLayer { return try perLayer(hessian, context: context) }
+    if options.analysis.blocks { return try perBlock(hessian, workload, context: context) }
     let n = hessian.dimension
     var generator = SeededGenerator(seed: context.seed)
     let observed = ObservedOperator(base: hessian, progress: context.progress)
@@ -176,6 +184,33 @@ struct Trace: AnalysisCommand {
         "target_error": .number(targetError),
       ],
       summary: "traces per layer: "
+        + traces.map { "\($0.name) \(format($0.trace.trace))" }.joined(separator: ", "))
+  }
+
+  /// Every block's trace from one Hutchinson run on the full Hessian, split over the blocks'
+  /// elements (rows of a fused projection included).
+  func perBlock<Scalar>(
+    _ hessian: WorkloadCurvature<Scalar>, _ workload: Workload<Scalar>, context: RunContext
+  ) throws -> CommandResult {
+    let blocks = ParameterBlock.blocks(of: workload.model.parameters)
+    context.progress.begin(
+      "trace: every block's trace from one Hutchinson run on the full Hessian", budget: maxProbes)
+    let traces = try blockTraceEstimates(
+      of: ObservedOperator(base: hessian, progress: context.progress), blocks: blocks,
+      targetRelativeError: targetError, maxMatvecs: maxProbes, blockSize: blockSize,
+      seed: context.seed)
+    let hvps = traces.first?.trace.hvpCount ?? 0
+    context.progress.end("trace: \(traces.count) blocks in \(hvps) HVPs")
+    return CommandResult(
+      fields: [
+        "scope": "blocks",
+        "method": "hutchinson-split",
+        "blocks": .array(
+          zip(blocks, traces).map { merged(blockJSON($0), labeledTraceJSON($1, sizeKey: "parameter_count")) }),
+        "hvp_count": .integer(hvps),
+        "target_error": .number(targetError),
+      ],
+      summary: "traces per block: "
         + traces.map { "\($0.name) \(format($0.trace.trace))" }.joined(separator: ", "))
   }
 
