@@ -107,6 +107,29 @@ struct MPICommandTests {
     ) { $0.objects("curves").flatMap { $0.numbers("losses") } }
   }
 
+  /// The remaining subcommands: a dense block, the diagonal, the input Hessian of one sample
+  /// (replicated, no data reduction) and the report.
+  @Test func denseDiagonalInputAndReport() throws {
+    try Self.compare(
+      ["dense", "--parameters", "2.*", "--precision", "double"] + Self.workload, ranks: [3]
+    ) { $0.numbers("eigenvalues") }
+    try Self.compare(
+      ["diag", "--probes", "8", "--precision", "double"] + Self.workload, ranks: [2]
+    ) { $0.numbers("diagonal") }
+    try Self.compare(
+      ["input-hessian", "--sample", "200", "--top", "2", "--precision", "double"] + Self.workload,
+      ranks: [2]
+    ) { $0.numbers("eigenvalues") }
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let run = try MPIRun.run(
+      ranks: 2,
+      ["report", "--out", scratch.path("r"), "--precision", "double", "--grid", "5",
+       "--grid-2d", "3"] + Self.workload)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(FileManager.default.fileExists(atPath: scratch.path("r/report.html")))
+  }
+
   @Test func eigenvaluesInFloat() throws {
     try Self.compare(["eigen", "--top", "3"] + Self.workload, rtol: 1e-4) {
       $0.numbers("eigenvalues")
