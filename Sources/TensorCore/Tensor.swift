@@ -59,7 +59,15 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
   @inlinable
   public init(repeating value: Scalar, shape: [Int]) {
     self.init(uninitializedShape: shape)
-    buffer.pointer.initialize(repeating: value, count: buffer.count)
+    if value == 0 {
+      // All-zero bits are +0.0 in IEEE 754: memset, which stays fast where the generic
+      // initialize(repeating:) is not specialized (it then copies element by element through
+      // value witnesses: 25% of an unspecialized transformer HVP, measured with perf).
+      UnsafeMutableRawPointer(buffer.pointer).initializeMemory(
+        as: UInt8.self, repeating: 0, count: buffer.count * MemoryLayout<Scalar>.stride)
+    } else {
+      buffer.pointer.initialize(repeating: value, count: buffer.count)
+    }
   }
 
   /// Creates a tensor of zeros (PyTorch `torch.zeros(shape)`).
