@@ -69,12 +69,7 @@ extension ONNXEvaluator {
       let batch = lead.reduce(1, *)
       let a3 = a.reshaped(to: [batch, m, k])
       let b3 = b.reshaped(to: [batch, k, n])
-      let parts = (0..<batch).map { i in
-        a3.slice(i..<i + 1, alongAxis: 0).reshaped(to: [m, k])
-          .matmul(b3.slice(i..<i + 1, alongAxis: 0).reshaped(to: [k, n]))
-          .reshaped(to: [1, m, n])
-      }
-      y = Variable.concatenated(parts, alongAxis: 0).reshaped(to: lead + [m, n])
+      y = a3.batchedMatmul(b3).reshaped(to: lead + [m, n])
     }
     var shape = y.shape
     if bVector { shape.removeLast() }

@@ -105,4 +105,25 @@ struct NewPrimitiveOracleTests {
     let back = rows.scatterAdded([2, 0, 2], alongAxis: 0, size: 4)
     #expect(back.shape == [4, 2] && back.scalars == [1, 2, 0, 0, 10, 12, 0, 0])
   }
+
+  /// The batched product equals a loop of hand-written matrix products, batch by batch, for
+  /// every transposition.
+  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+  func batchedMatmulMatchesALoop(_ ta: Bool, _ tb: Bool) {
+    var g = SeededGenerator(seed: 12)
+    let (batch, m, k, n) = (3, 2, 4, 5)
+    let a = Tensor<Double>(randomNormal: ta ? [batch, k, m] : [batch, m, k], using: &g)
+    let b = Tensor<Double>(randomNormal: tb ? [batch, n, k] : [batch, k, n], using: &g)
+    let y = Variable(a).batchedMatmul(Variable(b), transposeSelf: ta, transposeOther: tb).value
+    #expect(y.shape == [batch, m, n])
+    for i in 0..<batch {
+      for r in 0..<m {
+        for c in 0..<n {
+          var e = 0.0
+          for j in 0..<k { e += (ta ? a[i, j, r] : a[i, r, j]) * (tb ? b[i, c, j] : b[i, j, c]) }
+          #expect(abs(y[i, r, c] - e) < 1e-12)
+        }
+      }
+    }
+  }
 }

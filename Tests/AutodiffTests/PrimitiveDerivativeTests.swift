@@ -112,6 +112,21 @@ let primitiveCases: [PrimitiveCase] = [
   PrimitiveCase(name: "gathered middle axis", shapes: [[2, 4, 3]]) {
     $0[0].gathered([3, 1, 3], alongAxis: 1).exp()
   },
+  PrimitiveCase(name: "batched matmul", shapes: [[3, 2, 4], [3, 4, 5]]) {
+    $0[0].batchedMatmul($0[1]).tanh()
+  },
+  PrimitiveCase(name: "batched matmul (Aᵀ B)", shapes: [[2, 4, 3], [2, 4, 2]]) {
+    $0[0].batchedMatmul($0[1], transposeSelf: true).squared()
+  },
+  PrimitiveCase(name: "batched matmul (A Bᵀ, attention scores)", shapes: [[2, 3, 4], [2, 5, 4]]) {
+    $0[0].batchedMatmul($0[1], transposeOther: true).softmax(alongAxis: 2)
+  },
+  PrimitiveCase(name: "batched matmul (Aᵀ Bᵀ)", shapes: [[2, 4, 3], [2, 5, 4]]) {
+    $0[0].batchedMatmul($0[1], transposeSelf: true, transposeOther: true).exp()
+  },
+  PrimitiveCase(name: "batched matmul (A Aᵀ, shared operand)", shapes: [[2, 3, 4]]) {
+    $0[0].batchedMatmul($0[0], transposeOther: true).tanh()
+  },
   PrimitiveCase(name: "selecting (broadcast)", shapes: [[3, 4], [4]]) {
     Variable.selecting(
       Tensor(shape: [3, 4], scalars: [1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0]), $0[0] * $0[0],
