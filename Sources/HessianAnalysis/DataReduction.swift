@@ -55,10 +55,11 @@ struct DataSetLoss<Scalar: TensorScalar>: Sendable {
 ///   - shape: the vectors' shape, or nil when `body` returns none (every rank must contribute
 ///     a vector of the same shape, even a rank whose batches give none).
 ///   - fingerprint: a summary of the inputs the sum depends on, equal on every rank unless the
-///     replicated computations have drifted apart (checked).
+///     replicated computations have drifted apart (checked); evaluated only with several ranks.
 ///   - body: batch `b`'s value and vector (nil when there is none).
 func sumOverBatches<Scalar: TensorScalar>(
-  group: any ProcessGroup, _ count: Int, shape: [Int]?, fingerprint: UInt64 = 0,
+  group: any ProcessGroup, _ count: Int, shape: [Int]?,
+  fingerprint: @autoclosure () -> UInt64 = 0,
   _ body: (Int) throws -> (value: Double, vector: Tensor<Scalar>?)
 ) throws -> (value: Double, vector: Tensor<Scalar>?) {
   var total = 0.0
@@ -73,5 +74,5 @@ func sumOverBatches<Scalar: TensorScalar>(
   }
   guard !group.isSingleProcess else { return (total, sum) }
   if sum == nil, let shape { sum = Tensor(zeros: shape) }
-  return try group.sumInRankOrder(value: total, vector: sum, fingerprint: fingerprint)
+  return try group.sumInRankOrder(value: total, vector: sum, fingerprint: fingerprint())
 }

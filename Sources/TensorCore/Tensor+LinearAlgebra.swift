@@ -101,7 +101,8 @@ extension Tensor {
     precondition(
       k == (transposeB ? b.shape[2] : b.shape[1]),
       "batched matmul inner dimensions differ: \(a.shape), \(b.shape)")
-    var result = Tensor(zeros: [batch, m, n])
+    // gemm writes every element (zeros when k == 0): no fill first.
+    var result = Tensor(uninitializedShape: [batch, m, n])
     let aStride = a.shape[0] == 1 ? 0 : a.shape[1] * a.shape[2]
     let bStride = b.shape[0] == 1 ? 0 : b.shape[1] * b.shape[2]
     a.withUnsafeBufferPointer { pa in

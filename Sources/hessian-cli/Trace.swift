@@ -167,24 +167,12 @@ struct Trace: AnalysisCommand {
   func perLayer<Scalar>(_ hessian: WorkloadCurvature<Scalar>, context: RunContext) throws
     -> CommandResult
   {
-    context.progress.begin(
-      "trace: every layer's block from one Hutchinson run on the full Hessian", budget: maxProbes)
-    let traces = try perLayerTraceEstimates(
-      of: ObservedOperator(base: hessian, progress: context.progress),
-      targetRelativeError: targetError, maxMatvecs: maxProbes, blockSize: blockSize,
-      seed: context.seed)
-    let hvps = traces.first?.trace.hvpCount ?? 0
-    context.progress.end("trace: \(traces.count) layers in \(hvps) HVPs")
-    return CommandResult(
-      fields: [
-        "scope": "per-layer",
-        "method": "hutchinson-split",
-        "layers": .array(traces.map { labeledTraceJSON($0, sizeKey: "parameter_count") }),
-        "hvp_count": .integer(hvps),
-        "target_error": .number(targetError),
-      ],
-      summary: "traces per layer: "
-        + traces.map { "\($0.name) \(format($0.trace.trace))" }.joined(separator: ", "))
+    try splitTraces(hessian, unit: "layer", key: "layers", scope: "per-layer", context: context) {
+      try perLayerTraceEstimates(
+        of: $0, targetRelativeError: targetError, maxMatvecs: maxProbes, blockSize: blockSize,
+        seed: context.seed
+      ).map { ($0, labeledTraceJSON($0, sizeKey: "parameter_count")) }
+    }
   }
 
   /// Every block's trace from one Hutchinson run on the full Hessian, split over the blocks'
@@ -193,25 +181,38 @@ struct Trace: AnalysisCommand {
     _ hessian: WorkloadCurvature<Scalar>, _ workload: Workload<Scalar>, context: RunContext
   ) throws -> CommandResult {
     let blocks = ParameterBlock.blocks(of: workload.model.parameters)
+    return try splitTraces(hessian, unit: "block", key: "blocks", scope: "blocks", context: context) {
+      zip(
+        blocks,
+        try blockTraceEstimates(
+          of: $0, blocks: blocks, targetRelativeError: targetError, maxMatvecs: maxProbes,
+          blockSize: blockSize, seed: context.seed)
+      ).map { ($1, merged(blockJSON($0), labeledTraceJSON($1, sizeKey: "parameter_count"))) }
+    }
+  }
+
+  /// One Hutchinson run on the full Hessian split into groups (layers or blocks) by `estimate`,
+  /// with progress, as JSON under `key`.
+  private func splitTraces<Scalar>(
+    _ hessian: WorkloadCurvature<Scalar>, unit: String, key: String, scope: String,
+    context: RunContext,
+    estimate: (ObservedOperator<WorkloadCurvature<Scalar>>) throws -> [(LabeledTrace, JSONDocument)]
+  ) throws -> CommandResult {
     context.progress.begin(
-      "trace: every block's trace from one Hutchinson run on the full Hessian", budget: maxProbes)
-    let traces = try blockTraceEstimates(
-      of: ObservedOperator(base: hessian, progress: context.progress), blocks: blocks,
-      targetRelativeError: targetError, maxMatvecs: maxProbes, blockSize: blockSize,
-      seed: context.seed)
-    let hvps = traces.first?.trace.hvpCount ?? 0
-    context.progress.end("trace: \(traces.count) blocks in \(hvps) HVPs")
+      "trace: every \(unit)'s trace from one Hutchinson run on the full Hessian", budget: maxProbes)
+    let traces = try estimate(ObservedOperator(base: hessian, progress: context.progress))
+    let hvps = traces.first?.0.trace.hvpCount ?? 0
+    context.progress.end("trace: \(traces.count) \(key) in \(hvps) HVPs")
     return CommandResult(
       fields: [
-        "scope": "blocks",
+        "scope": .string(scope),
         "method": "hutchinson-split",
-        "blocks": .array(
-          zip(blocks, traces).map { merged(blockJSON($0), labeledTraceJSON($1, sizeKey: "parameter_count")) }),
+        key: .array(traces.map(\.1)),
         "hvp_count": .integer(hvps),
         "target_error": .number(targetError),
       ],
-      summary: "traces per block: "
-        + traces.map { "\($0.name) \(format($0.trace.trace))" }.joined(separator: ", "))
+      summary: "traces per \(unit): "
+        + traces.map { "\($0.0.name) \(format($0.0.trace.trace))" }.joined(separator: ", "))
   }
 
   func activationTraces<Scalar>(_ workload: Workload<Scalar>, context: RunContext) throws
